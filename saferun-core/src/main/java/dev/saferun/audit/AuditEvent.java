@@ -1,0 +1,62 @@
+package dev.saferun.audit;
+
+import dev.saferun.CallContext;
+import dev.saferun.Decision.ShadowVerdict;
+import java.time.Instant;
+import java.util.Objects;
+
+/**
+ * One audited fact: a decision on a call, or what became of an allowed call (executed, failed).
+ * The one event model every {@link AuditSink} receives. Arguments are always the redacted view:
+ * the raw value of a {@code redact:} path never reaches an audit record.
+ *
+ * <p>Immutable and thread-safe.
+ *
+ * @param time wall-clock time of the event
+ * @param sequence strictly increasing per {@code SafeRun} instance
+ * @param type what happened
+ * @param tool the tool
+ * @param context the call's context (run, agent, environment, user, tenant, …)
+ * @param arguments the redacted arguments as canonical JSON, or the raw text (truncated to 200
+ *     characters) when they could not be parsed
+ * @param argumentsHash sha-256 of the canonical (unredacted) arguments, or {@code null}
+ * @param policy the deciding policy, or {@code null}
+ * @param policyVersion its version, or {@code null}
+ * @param rule the deciding rule, or {@code null}
+ * @param message the decision's message (or the tool's failure for {@link Type#FAILED})
+ * @param shadow the shadow verdict, or {@code null}
+ * @param decisionNanos how long the decision took
+ * @param approvalId the approval request's id, or {@code null}
+ * @param approver who approved or denied, or {@code null}
+ * @param toolNanos how long the tool ran (executed/failed events), else 0
+ */
+public record AuditEvent(
+    Instant time,
+    long sequence,
+    Type type,
+    String tool,
+    CallContext context,
+    String arguments,
+    String argumentsHash,
+    String policy,
+    String policyVersion,
+    String rule,
+    String message,
+    ShadowVerdict shadow,
+    long decisionNanos,
+    String approvalId,
+    String approver,
+    long toolNanos) {
+
+  public AuditEvent {
+    Objects.requireNonNull(time, "time");
+    Objects.requireNonNull(type, "type");
+    Objects.requireNonNull(tool, "tool");
+    Objects.requireNonNull(context, "context");
+  }
+
+  /** What an event records. */
+  public enum Type {
+    ALLOWED, DENIED, HELD, APPROVED, APPROVAL_DENIED, EXPIRED, EXECUTED, FAILED
+  }
+}

@@ -1,0 +1,570 @@
+package dev.saferun.internal.engine;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.saferun.CallContext;
+import dev.saferun.Clock;
+import dev.saferun.Decision;
+import dev.saferun.Decision.Outcome;
+import dev.saferun.Decision.RuleResult;
+import dev.saferun.Decision.RuleTrace;
+import dev.saferun.Decision.ShadowVerdict;
+import dev.saferun.ToolCall;
+import dev.saferun.approval.ApprovalRequest;
+import dev.saferun.internal.engine.Compiled.CCond;
+import dev.saferun.internal.engine.Compiled.CPolicy;
+import dev.saferun.internal.engine.Compiled.CRule;
+import dev.saferun.internal.engine.Compiled.CounterTpl;
+import dev.saferun.internal.json.ArgPath;
+import dev.saferun.internal.json.Arguments;
+import dev.saferun.internal.json.Canonical;
+import dev.saferun.internal.json.Redactor;
+import dev.saferun.policy.Action;
+import dev.saferun.policy.PolicySet;
+import dev.saferun.spi.Charge;
+import dev.saferun.spi.ChargeReceipt;
+import dev.saferun.spi.ChargeResult;
+import dev.saferun.spi.CounterKey;
+import dev.saferun.spi.StateStore;
+import java.math.BigDecimal;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Evaluates calls against a compiled policy set (SPEC §5–7). Immutable after construction and
+ * thread-safe; per-call state lives in a {@link Run}. Store failures propagate as exceptions:
+ * the caller turns every exception into a denial (fail closed).
+ */
+public final class Engine {
+  /** Message for a call that no policy governs. */
+  public static final String NO_POLICY = "No policy applies to this call";
+
+  private static final SecureRandom RANDOM = new SecureRandom();
+
+  private final PolicySet set;
+  private final CPolicy[] policies;
+  private final StateStore store;
+  private final Clock clock;
+  private final Map<String, BigDecimal> prices;
+  private final Arguments arguments;
+  private final boolean trace;
+
+  public Engine(PolicySet set, StateStore store, Clock clock, Map<String, BigDecimal> prices,
+      Arguments arguments, boolean trace) {
+    this.set = set;
+    this.store = store;
+    this.clock = clock;
+    this.prices = Map.copyOf(prices);
+    this.arguments = arguments;
+    this.trace = trace;
+    this.policies = new CPolicy[set.policies().size()];
+    for (int i = 0; i < policies.length; i++) {
+      policies[i] = new CPolicy(set.policies().get(i));
+    }
+  }
+
+  public PolicySet policySet() {
+    return set;
+  }
+
+  public Arguments arguments() {
+    return arguments;
+  }
+
+  /**
+   * Which approved call is being re-evaluated: in that policy and tool list, the holding rule and
+   * the non-counter rules after it count as passed (SPEC §6).
+   *
+   * @param policy the holding policy's name
+   * @param tool the tool
+   * @param rule the holding rule's name
+   */
+  public record Grant(String policy, String tool, String rule) {}
+
+  /**
+   * A full evaluation: the decision and what audit and logs need.
+   *
+   * @param decision the decision
+   * @param arguments the parsed arguments, or {@code null} when they were refused
+   * @param redacted the arguments with {@code redact:} paths masked (or {@code null})
+   */
+  public record Result(Decision decision, ObjectNode arguments, JsonNode redacted) {}
+
+  /** Evaluates a call. */
+  public Result evaluate(ToolCall call) {
+    return evaluate(call, null);
+  }
+
+  /** Evaluates a call, with an approval grant when re-evaluating an approved call. */
+  public Result evaluate(ToolCall call, Grant grant) {
+    return new Run(call, grant).execute();
+  }
+
+  /** The tools of {@code tools} the model may see for this context (SPEC §1 {@code hide}). */
+  public List<String> visibleTools(List<String> tools, CallContext ctx) {
+    List<CPolicy> enforcing = new ArrayList<>();
+    boolean any = false;
+    for (CPolicy p : policies) {
+      if (p.policy.matches(ctx.asMap())) {
+        any = true;
+        if (!p.shadow) {
+          enforcing.add(p);
+        }
+      }
+    }
+    if (!any) {
+      return List.of();
+    }
+    List<String> out = new ArrayList<>();
+    for (String t : tools) {
+      boolean hidden = false;
+      for (CPolicy p : enforcing) {
+        if (p.hides(t)) {
+          hidden = true;
+          break;
+        }
+      }
+      if (!hidden) {
+        out.add(t);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * A counter's current value as a call with this context would see it.
+   *
+   * @param qualifiedName {@code <scope>.<counter>}, e.g. {@code create_refund.daily_total}
+   * @return the value, or {@code null} when no policy defines the counter
+   */
+  public BigDecimal counter(String qualifiedName, CallContext ctx) {
+    for (CPolicy p : policies) {
+      CounterTpl t = p.counters.get(qualifiedName);
+      if (t != null) {
+        return store.read(t.key(ctx), clock.wallMillis());
+      }
+    }
+    return null;
+  }
+
+  public void refund(ChargeReceipt receipt) {
+    if (!receipt.isEmpty()) {
+      store.refund(receipt);
+    }
+  }
+
+  // ------------------------------------------------------------------ one call
+
+  /** One rule's or step's verdict. */
+  private static final class Verdict {
+    final Outcome outcome;
+    final CPolicy policy;
+    final CRule rule;
+    final String message;
+    final Duration retryAfter;
+
+    Verdict(Outcome outcome, CPolicy policy, CRule rule, String message, Duration retryAfter) {
+      this.outcome = outcome;
+      this.policy = policy;
+      this.rule = rule;
+      this.message = message;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  /** A pending charge and who asked for it. */
+  private static final class Pending {
+    final Charge charge;
+    final CRule rule;
+    final Duration retryAfter;
+
+    Pending(Charge charge, CRule rule, Duration retryAfter) {
+      this.charge = charge;
+      this.rule = rule;
+      this.retryAfter = retryAfter;
+    }
+  }
+
+  private final class Run {
+    final ToolCall call;
+    final String tool;
+    final CallContext ctx;
+    final Grant grant;
+    final long now;
+    ObjectNode args;
+    List<RuleTrace> traces;
+    final List<Pending> enforcedCharges = new ArrayList<>(4);
+    final List<Pending> shadowCharges = new ArrayList<>(2);
+    boolean shadowInvolved;
+    String canonicalArgs;
+    String argsHash;
+
+    Run(ToolCall call, Grant grant) {
+      this.call = call;
+      this.tool = call.tool();
+      this.ctx = call.context();
+      this.grant = grant;
+      this.now = clock.wallMillis();
+      this.traces = trace ? new ArrayList<>() : null;
+    }
+
+    Result execute() {
+      Map<String, String> attrs = ctx.asMap();
+      List<CPolicy> matching = new ArrayList<>(policies.length);
+      CPolicy firstEnforcing = null;
+      for (CPolicy p : policies) {
+        if (p.policy.matches(attrs)) {
+          matching.add(p);
+          if (firstEnforcing == null && !p.shadow) {
+            firstEnforcing = p;
+          }
+        }
+      }
+      if (matching.isEmpty()) {
+        return new Result(Decision.deny(null, null, null, NO_POLICY), null, null);
+      }
+      CPolicy named = firstEnforcing != null ? firstEnforcing : matching.get(0);
+      Arguments.Parsed parsed = arguments.parse(call.arguments());
+      if (parsed.error() != null) {
+        return new Result(Decision.deny(named.name, named.version, null, parsed.error()), null,
+            null);
+      }
+      this.args = parsed.object();
+
+      Verdict enforced = null;   // first deny, else first hold, across enforcing policies
+      Verdict enforcedHold = null;
+      Verdict shadowDeny = null;
+      Verdict shadowHold = null;
+      for (CPolicy p : matching) {
+        Verdict[] v = evaluatePolicy(p);   // [enforced view, shadow-inclusive view]
+        if (!p.shadow && v[0] != null) {
+          if (v[0].outcome == Outcome.DENY && enforced == null) {
+            enforced = v[0];
+          } else if (v[0].outcome == Outcome.HOLD && enforcedHold == null) {
+            enforcedHold = v[0];
+          }
+        }
+        if (v[1] != null) {
+          if (v[1].outcome == Outcome.DENY && shadowDeny == null) {
+            shadowDeny = v[1];
+          } else if (v[1].outcome == Outcome.HOLD && shadowHold == null) {
+            shadowHold = v[1];
+          }
+        }
+      }
+      Verdict decided = enforced != null ? enforced : enforcedHold;
+      Verdict shadowView = shadowDeny != null ? shadowDeny : shadowHold;
+      ChargeReceipt receipt = ChargeReceipt.NONE;
+      if (decided == null) {
+        // Step 5: charge every counter of every enforcing policy at once, or none.
+        if (!enforcedCharges.isEmpty()) {
+          ChargeResult r = store.charge(charges(enforcedCharges), now);
+          if (r.isCharged()) {
+            receipt = r.receipt();
+          } else {
+            Pending refused = enforcedCharges.get(r.refusedIndex());
+            decided = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
+                refused.rule.limitMessage, refused.retryAfter);
+            traceCharge(refused.rule, refused.rule.limitMessage);
+          }
+        }
+        if (decided == null && shadowView == null && !shadowCharges.isEmpty()) {
+          ChargeResult r = store.charge(charges(shadowCharges), now);
+          if (r.isCharged()) {
+            receipt = merge(receipt, r.receipt());
+          } else {
+            Pending refused = shadowCharges.get(r.refusedIndex());
+            shadowView = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
+                refused.rule.limitMessage, refused.retryAfter);
+          }
+        }
+      }
+      if (decided != null && shadowView == null) {
+        shadowView = decided;
+      }
+      if (decided != null && decided.outcome == Outcome.DENY && shadowView.outcome == Outcome.HOLD) {
+        shadowView = decided; // an enforced deny outranks a shadow hold in the shadow view too
+      }
+      ShadowVerdict shadow = null;
+      if (shadowInvolved) {
+        shadow = shadowView == null
+            ? new ShadowVerdict(Outcome.ALLOW, named.name, null, "Allowed")
+            : new ShadowVerdict(shadowView.outcome, shadowView.policy.name,
+                shadowView.rule == null ? null : shadowView.rule.name, shadowView.message);
+      }
+      JsonNode redacted = redacted(matching);
+      Decision d;
+      if (decided == null) {
+        d = new Decision(Outcome.ALLOW, named.name, named.version, null, "Allowed", shadow, null,
+            null, receipt, traces);
+      } else {
+        d = new Decision(decided.outcome, decided.policy.name, decided.policy.version,
+            decided.rule == null ? null : decided.rule.name, decided.message, shadow,
+            decided.retryAfter, null, null, traces);
+        if (decided.outcome == Outcome.HOLD) {
+          d = d.withApproval(approval(decided, redacted));
+        }
+      }
+      return new Result(d, args, redacted);
+    }
+
+    private ChargeReceipt merge(ChargeReceipt a, ChargeReceipt b) {
+      if (a.isEmpty()) {
+        return b;
+      }
+      List<ChargeReceipt.Entry> all = new ArrayList<>(a.entries());
+      all.addAll(b.entries());
+      return new ChargeReceipt(all);
+    }
+
+    private List<Charge> charges(List<Pending> pending) {
+      List<Charge> out = new ArrayList<>(pending.size());
+      for (Pending p : pending) {
+        out.add(p.charge);
+      }
+      return out;
+    }
+
+    private JsonNode redacted(List<CPolicy> matching) {
+      List<ArgPath> paths = null;
+      for (CPolicy p : matching) {
+        if (!p.redact.isEmpty()) {
+          if (paths == null) {
+            paths = new ArrayList<>();
+          }
+          paths.addAll(p.redact);
+        }
+      }
+      return paths == null ? args : Redactor.redact(args, paths);
+    }
+
+    private ApprovalRequest approval(Verdict hold, JsonNode redacted) {
+      byte[] id = new byte[16];
+      RANDOM.nextBytes(id);
+      Duration timeout = hold.rule.approvalTimeout != null ? hold.rule.approvalTimeout
+          : hold.policy.policy.approvals().defaultTimeout();
+      String canonical = canonical();
+      Instant created = Instant.ofEpochMilli(now);
+      return new ApprovalRequest("apr_" + HexFormat.of().formatHex(id), tool, canonical,
+          Canonical.write(redacted), argsHash, hold.policy.name, hold.policy.version,
+          hold.rule.name, hold.message, ctx, created, created.plus(timeout));
+    }
+
+    private String canonical() {
+      if (canonicalArgs == null) {
+        canonicalArgs = Canonical.write(args);
+        argsHash = Canonical.sha256(canonicalArgs);
+      }
+      return canonicalArgs;
+    }
+
+    /** Returns {enforced verdict, shadow-inclusive verdict}; null entries mean "passes". */
+    private Verdict[] evaluatePolicy(CPolicy p) {
+      if (p.shadow) {
+        shadowInvolved = true;
+      }
+      // Steps 2–3.
+      if (p.hides(tool)) {
+        Verdict v = new Verdict(Outcome.DENY, p, null, "Tool \"" + tool + "\" is hidden by policy",
+            null);
+        return p.shadow ? new Verdict[] {null, v} : new Verdict[] {v, v};
+      }
+      CRule[] rules = p.tools.get(tool);
+      if (rules == null) {
+        if (!p.policy.defaultAllow()) {
+          Verdict v = new Verdict(Outcome.DENY, p, null,
+              "Tool \"" + tool + "\" is not permitted by policy", null);
+          return p.shadow ? new Verdict[] {null, v} : new Verdict[] {v, v};
+        }
+        rules = new CRule[0];
+      }
+      // Loop breakers count every attempt, whatever the decision: record them first.
+      long[] toolAttempts = recordLoops(rules);
+      long[] allAttempts = recordLoops(p.all);
+
+      int granted = -1;
+      if (grant != null && grant.policy().equals(p.name) && grant.tool().equals(tool)) {
+        for (CRule r : rules) {
+          if (r.name.equals(grant.rule())) {
+            granted = r.index;
+          }
+        }
+      }
+      List<Pending> policyEnforced = new ArrayList<>(2);
+      List<Pending> policyShadow = new ArrayList<>(2);
+      Verdict shadowFirst = null;
+      Verdict enforced = null;
+      for (int pass = 0; pass < 2 && enforced == null; pass++) {
+        CRule[] list = pass == 0 ? rules : p.all;
+        long[] attempts = pass == 0 ? toolAttempts : allAttempts;
+        for (int i = 0; i < list.length; i++) {
+          CRule r = list[i];
+          if (pass == 0 && granted >= 0 && i >= granted
+              && (i == granted || !r.hasCounterWork())) {
+            trace(r, RuleResult.PASSED, "approved");
+            continue;
+          }
+          List<Pending> sink = r.shadow ? policyShadow : policyEnforced;
+          Verdict v = evaluateRule(p, r, attempts == null ? 0 : attempts[i], sink);
+          if (r.shadow) {
+            shadowInvolved = true;
+            if (v != null && shadowFirst == null) {
+              shadowFirst = v;
+            }
+          } else if (v != null) {
+            enforced = v;
+            break;
+          }
+        }
+      }
+      if (p.shadow) {
+        if (shadowFirst == null) {
+          shadowCharges.addAll(policyShadow);
+        }
+        return new Verdict[] {null, shadowFirst};
+      }
+      enforcedCharges.addAll(policyEnforced);
+      if (shadowFirst == null && enforced == null) {
+        shadowCharges.addAll(policyShadow);
+      }
+      return new Verdict[] {enforced, shadowFirst != null ? shadowFirst : enforced};
+    }
+
+    private long[] recordLoops(CRule[] rules) {
+      long[] attempts = null;
+      for (int i = 0; i < rules.length; i++) {
+        CRule r = rules[i];
+        if (r.loop != null) {
+          if (attempts == null) {
+            attempts = new long[rules.length];
+          }
+          canonical();
+          String run = ctx.get(dev.saferun.CallContext.RUN);
+          CounterKey key = CounterKey.of(tool + "." + r.loopScopeName, r.loop.window(),
+              "args=" + argsHash + (run == null ? "" : "&run=" + run), r.shadow);
+          attempts[i] = store.recordAttempt(key, now);
+        }
+      }
+      return attempts;
+    }
+
+    /** Evaluates one rule at its place; null when it passes (its charges added to sink). */
+    private Verdict evaluateRule(CPolicy p, CRule r, long priorAttempts, List<Pending> sink) {
+      // Conditions (other than the own-counter limit, which the validator moved to r.limit).
+      boolean allTrue = true;
+      String failed = null;
+      for (CCond c : r.conds) {
+        Object actual = resolve(c);
+        if (!Compiled.test(c, actual)) {
+          allTrue = false;
+          if (traces != null) {
+            failed = c.condition.path() + " = " + Compiled.show(actual) + " is not " + c.op + " "
+                + Compiled.show(c.value);
+          }
+          break;
+        }
+      }
+      if (r.action == Action.DENY) {
+        if (allTrue) {
+          trace(r, RuleResult.DENIED, r.conds.length == 0 ? "always denies" : "conditions hold");
+          return new Verdict(Outcome.DENY, p, r, r.denyMessage, null);
+        }
+        trace(r, RuleResult.PASSED, failed);
+        return null;
+      }
+      if (r.action == Action.REQUIRE_APPROVAL) {
+        if (allTrue) {
+          trace(r, RuleResult.HELD, r.conds.length == 0 ? "always holds" : "conditions hold");
+          return new Verdict(Outcome.HOLD, p, r, r.holdMessage, null);
+        }
+        trace(r, RuleResult.PASSED, failed);
+        return null;
+      }
+      if (!allTrue) {
+        trace(r, RuleResult.DENIED, failed);
+        return new Verdict(Outcome.DENY, p, r, r.denyMessage, null);
+      }
+      if (r.loop != null && priorAttempts >= r.loop.maxRepeats()) {
+        String m = r.loopMessage(tool, priorAttempts + 1);
+        trace(r, RuleResult.DENIED, m);
+        return new Verdict(Outcome.DENY, p, r, m, null);
+      }
+      BigDecimal amount = null;
+      if (r.incrementFrom != null) {
+        JsonNode n = r.incrementFrom.resolve(args);
+        if (n == null || !n.isNumber() || n.decimalValue().signum() < 0) {
+          String m = "Rule \"" + r.name + "\": " + r.incrementFromText
+              + " must be a non-negative number";
+          trace(r, RuleResult.DENIED, m);
+          return new Verdict(Outcome.DENY, p, r, m, null);
+        }
+        amount = n.decimalValue();
+      } else if (r.spend) {
+        amount = prices.get(tool);
+        if (amount == null) {
+          String m = "Rule \"" + r.name + "\": no price registered for tool \"" + tool + "\"";
+          trace(r, RuleResult.DENIED, m);
+          return new Verdict(Outcome.DENY, p, r, m, null);
+        }
+      } else if (r.counter != null) {
+        amount = r.fixedIncrement;
+      }
+      if (r.perCall != null && amount.compareTo(r.perCall) > 0) {
+        String m = r.perCallMessage(amount);
+        trace(r, RuleResult.DENIED, m);
+        return new Verdict(Outcome.DENY, p, r, m, null);
+      }
+      if (r.counter != null) {
+        CounterKey key = r.counter.key(ctx);
+        Duration retry = r.counter.window.fixed()
+            ? Duration.ofMillis(r.counter.window.bucketMillis()
+                - Math.floorMod(now, r.counter.window.bucketMillis()))
+            : null;
+        Charge charge = new Charge(key, amount, r.limit, r.inclusive);
+        if (r.limit != null) {
+          BigDecimal current = store.read(key, now);
+          if (!charge.fits(current)) {
+            trace(r, RuleResult.DENIED, r.counter.qualifiedName + " = " + current.toPlainString()
+                + " + " + amount.toPlainString() + " is over " + (r.inclusive ? "lte " : "lt ")
+                + r.limit.toPlainString());
+            return new Verdict(Outcome.DENY, p, r, r.limitMessage, retry);
+          }
+        }
+        sink.add(new Pending(charge, r, retry));
+      }
+      trace(r, RuleResult.PASSED, null);
+      return null;
+    }
+
+    private Object resolve(CCond c) {
+      switch (c.source) {
+        case Compiled.ARGS:
+          return c.argPath.resolve(args);
+        case Compiled.CONTEXT:
+          return ctx.get(c.contextKey);
+        default:
+          return store.read(c.counter.key(ctx), now);
+      }
+    }
+
+    private void trace(CRule r, RuleResult result, String detail) {
+      if (traces != null) {
+        traces.add(new RuleTrace(r.policy.name, r.toolList, r.name, result, r.shadow, detail));
+      }
+    }
+
+    private void traceCharge(CRule r, String message) {
+      if (traces != null) {
+        traces.add(new RuleTrace(r.policy.name, r.toolList, r.name, RuleResult.DENIED, r.shadow,
+            "refused when charging: " + message));
+      }
+    }
+  }
+
+
+}

@@ -1,0 +1,270 @@
+package dev.saferun.internal.state;
+
+import com.github.benmanes.caffeine.cache.Cache;
+import com.github.benmanes.caffeine.cache.Caffeine;
+import com.github.benmanes.caffeine.cache.Expiry;
+import dev.saferun.Clock;
+import dev.saferun.policy.Window;
+import dev.saferun.spi.Charge;
+import dev.saferun.spi.ChargeReceipt;
+import dev.saferun.spi.ChargeResult;
+import dev.saferun.spi.CounterKey;
+import dev.saferun.spi.StateStore;
+import java.math.BigDecimal;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.ReentrantLock;
+
+/**
+ * Counters in this JVM. Each counter is a slot with its own lock; a call's charges lock their
+ * slots in key order (no deadlock), check every limit, then add every amount, so charging is
+ * all-or-nothing and exact under any interleaving. Slots live in a Caffeine cache that expires a
+ * slot one window (plus one bucket) after its last use, measured on the injected clock: an idle
+ * per-user counter is dropped only once nothing in it can count any more. An evicted slot is
+ * marked retired under its lock, and a charge that finds a retired slot starts again, so no
+ * charge ever lands in a dropped slot.
+ */
+public final class InMemoryStateStore implements StateStore {
+  private final Cache<String, Slot> slots;
+
+  public InMemoryStateStore(Clock clock) {
+    this.slots = Caffeine.newBuilder()
+        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.wallMillis()))
+        .executor(Runnable::run)
+        .expireAfter(new Expiry<String, Slot>() {
+          @Override
+          public long expireAfterCreate(String key, Slot slot, long now) {
+            return slot.retentionNanos;
+          }
+
+          @Override
+          public long expireAfterUpdate(String key, Slot slot, long now, long current) {
+            return slot.retentionNanos;
+          }
+
+          @Override
+          public long expireAfterRead(String key, Slot slot, long now, long current) {
+            return slot.retentionNanos;
+          }
+        })
+        .evictionListener((String key, Slot slot, com.github.benmanes.caffeine.cache.RemovalCause
+            cause) -> {
+          if (slot != null) {
+            slot.retire();
+          }
+        })
+        .build();
+  }
+
+  /** Number of live counter slots (for tests and sizing). */
+  public long size() {
+    slots.cleanUp();
+    return slots.estimatedSize();
+  }
+
+  @Override
+  public ChargeResult charge(List<Charge> charges, long nowMillis) {
+    if (charges.isEmpty()) {
+      return ChargeResult.charged(ChargeReceipt.NONE);
+    }
+    while (true) {
+      Slot[] bySlot = new Slot[charges.size()];
+      Map<Slot, Boolean> distinct = new IdentityHashMap<>();
+      for (int i = 0; i < charges.size(); i++) {
+        CounterKey key = charges.get(i).key();
+        bySlot[i] = slots.get(key.storageKey(), k -> new Slot(key.window()));
+        distinct.put(bySlot[i], Boolean.TRUE);
+      }
+      Slot[] ordered = distinct.keySet().toArray(new Slot[0]);
+      if (ordered.length > 1) {
+        // a fixed order over keys: the charge's storage key of each slot
+        Map<Slot, String> names = new IdentityHashMap<>();
+        for (int i = 0; i < charges.size(); i++) {
+          names.put(bySlot[i], charges.get(i).key().storageKey());
+        }
+        Arrays.sort(ordered, Comparator.comparing(names::get));
+      }
+      int locked = 0;
+      try {
+        boolean retired = false;
+        for (Slot s : ordered) {
+          s.lock.lock();
+          locked++;
+          if (s.retired) {
+            retired = true;
+            break;
+          }
+        }
+        if (retired) {
+          continue;
+        }
+        // Check all, counting several charges of one counter together.
+        IdentityHashMap<Slot, BigDecimal> pending = new IdentityHashMap<>();
+        for (int i = 0; i < charges.size(); i++) {
+          Charge c = charges.get(i);
+          Slot s = bySlot[i];
+          BigDecimal current = pending.get(s);
+          if (current == null) {
+            current = s.sum(nowMillis);
+          }
+          if (!c.fits(current)) {
+            return ChargeResult.refused(i);
+          }
+          pending.put(s, current.add(c.amount()));
+        }
+        List<ChargeReceipt.Entry> entries = new ArrayList<>(charges.size());
+        for (int i = 0; i < charges.size(); i++) {
+          Charge c = charges.get(i);
+          bySlot[i].add(nowMillis, c.amount());
+          entries.add(new ChargeReceipt.Entry(c.key(), c.amount(), nowMillis));
+        }
+        return ChargeResult.charged(new ChargeReceipt(entries));
+      } finally {
+        for (int i = 0; i < locked; i++) {
+          ordered[i].lock.unlock();
+        }
+      }
+    }
+  }
+
+  @Override
+  public void refund(ChargeReceipt receipt) {
+    for (ChargeReceipt.Entry e : receipt.entries()) {
+      Slot s = slots.getIfPresent(e.key().storageKey());
+      if (s == null) {
+        continue; // expired: the charge no longer counts anyway
+      }
+      s.lock.lock();
+      try {
+        if (!s.retired) {
+          s.subtract(e.chargedAtMillis(), e.amount());
+        }
+      } finally {
+        s.lock.unlock();
+      }
+    }
+  }
+
+  @Override
+  public BigDecimal read(CounterKey key, long nowMillis) {
+    Slot s = slots.getIfPresent(key.storageKey());
+    if (s == null) {
+      return BigDecimal.ZERO;
+    }
+    s.lock.lock();
+    try {
+      return s.retired ? BigDecimal.ZERO : s.sum(nowMillis);
+    } finally {
+      s.lock.unlock();
+    }
+  }
+
+  @Override
+  public long recordAttempt(CounterKey key, long nowMillis) {
+    while (true) {
+      Slot s = slots.get(key.storageKey(), k -> new Slot(key.window()));
+      s.lock.lock();
+      try {
+        if (s.retired) {
+          continue;
+        }
+        long before = s.sum(nowMillis).longValue();
+        s.add(nowMillis, BigDecimal.ONE);
+        return before;
+      } finally {
+        s.lock.unlock();
+      }
+    }
+  }
+
+  /**
+   * One counter: the live buckets of its window, oldest first. Guarded by {@link #lock}. Holds
+   * only buckets that received charges, so an idle or fixed-window counter costs two entries.
+   */
+  static final class Slot {
+    final ReentrantLock lock = new ReentrantLock();
+    final Window window;
+    final long retentionNanos;
+    long[] ids = new long[2];
+    BigDecimal[] sums = new BigDecimal[2];
+    int count;
+    boolean retired;
+
+    Slot(Window window) {
+      this.window = window;
+      this.retentionNanos = TimeUnit.MILLISECONDS.toNanos(window.retentionMillis());
+    }
+
+    void retire() {
+      lock.lock();
+      try {
+        retired = true;
+      } finally {
+        lock.unlock();
+      }
+    }
+
+    private void prune(long nowMillis) {
+      long oldest = window.oldestLiveBucket(nowMillis);
+      int drop = 0;
+      while (drop < count && ids[drop] < oldest) {
+        drop++;
+      }
+      if (drop > 0) {
+        System.arraycopy(ids, drop, ids, 0, count - drop);
+        System.arraycopy(sums, drop, sums, 0, count - drop);
+        Arrays.fill(sums, count - drop, count, null);
+        count -= drop;
+      }
+    }
+
+    BigDecimal sum(long nowMillis) {
+      prune(nowMillis);
+      long newest = window.bucketOf(nowMillis);
+      BigDecimal total = BigDecimal.ZERO;
+      for (int i = 0; i < count; i++) {
+        if (ids[i] <= newest) {
+          total = total.add(sums[i]);
+        }
+      }
+      return total;
+    }
+
+    void add(long nowMillis, BigDecimal amount) {
+      prune(nowMillis);
+      long b = window.bucketOf(nowMillis);
+      int i = find(b);
+      if (i >= 0) {
+        sums[i] = sums[i].add(amount);
+        return;
+      }
+      int at = -i - 1;
+      if (count == ids.length) {
+        ids = Arrays.copyOf(ids, count * 2);
+        sums = Arrays.copyOf(sums, count * 2);
+      }
+      System.arraycopy(ids, at, ids, at + 1, count - at);
+      System.arraycopy(sums, at, sums, at + 1, count - at);
+      ids[at] = b;
+      sums[at] = amount;
+      count++;
+    }
+
+    void subtract(long chargedAtMillis, BigDecimal amount) {
+      int i = find(window.bucketOf(chargedAtMillis));
+      if (i >= 0) {
+        BigDecimal v = sums[i].subtract(amount);
+        sums[i] = v.signum() < 0 ? BigDecimal.ZERO : v;
+      }
+    }
+
+    private int find(long bucket) {
+      return Arrays.binarySearch(ids, 0, count, bucket);
+    }
+  }
+}

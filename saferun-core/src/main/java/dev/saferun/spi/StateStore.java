@@ -1,0 +1,45 @@
+package dev.saferun.spi;
+
+import java.math.BigDecimal;
+import java.util.List;
+
+/**
+ * Where counters live: in memory for one JVM, or shared (Redis) across replicas. Implementations
+ * prove SPEC §4 semantics by passing {@code StateStoreCompatibilityKit} from {@code saferun-test}.
+ *
+ * <p><b>Contract.</b> Implementations are thread-safe. Every method may be called concurrently
+ * from any thread making a tool call. Time is passed in ({@code nowMillis}, wall clock): stores
+ * never read a clock themselves. A store that cannot answer throws; SafeRun then denies the call
+ * (fail closed) with a message naming the failure. Windows follow {@link dev.saferun.policy.Window}:
+ * fixed windows reset at their UTC boundary; rolling windows count every bucket that overlaps
+ * {@code (now - length, now]}.
+ */
+public interface StateStore {
+
+  /**
+   * Atomically checks every limited charge against {@code current + amount} and, if all fit,
+   * adds every amount. Either all counters are charged or none is; no interleaving of concurrent
+   * calls may push a counter past its limit.
+   */
+  ChargeResult charge(List<Charge> charges, long nowMillis);
+
+  /** Takes back the charges of a receipt (from the buckets they went into, while still live). */
+  void refund(ChargeReceipt receipt);
+
+  /** The counter's current value over its window; 0 when never charged. */
+  BigDecimal read(CounterKey key, long nowMillis);
+
+  /**
+   * Records one attempt on a loop-breaker counter (no limit) and returns the number of attempts
+   * in the window <em>before</em> this one.
+   */
+  long recordAttempt(CounterKey key, long nowMillis);
+
+  /**
+   * Counters kept in this JVM, evicted once idle for a whole window (measured on {@code clock}).
+   * The default store. Thread-safe.
+   */
+  static StateStore inMemory(dev.saferun.Clock clock) {
+    return new dev.saferun.internal.state.InMemoryStateStore(clock);
+  }
+}
