@@ -437,8 +437,8 @@ final class PolicyValidator {
       }
       conditions.add(c);
     }
-    if (action == Action.EVALUATE && conditions.isEmpty() && counter == null && loop == null
-        && spend == null && limit == null) {
+    if (action == Action.EVALUATE && rb.conditions.isEmpty() && rb.state == null
+        && rb.rateLimit == null && rb.spend == null && rb.loop == null) {
       error(at, "evaluate rule '" + name + "' needs at least one condition, or a state,"
           + " rate_limit, spend or loop block");
     }
