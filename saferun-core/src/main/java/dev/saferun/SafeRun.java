@@ -107,7 +107,9 @@ public final class SafeRun {
     Decision d = result.decision();
     long nanos = clock.monotonicNanos() - start;
     try {
-      audit.record(decisionEvent(call, result, nanos));
+      if (audit.enabled()) {
+        audit.record(decisionEvent(call, result, nanos));
+      }
     } catch (Exception | LinkageError e) {
       if (auditFailure == AuditSink.FailurePolicy.FAIL_CLOSED) {
         refundQuietly(d);
@@ -255,6 +257,9 @@ public final class SafeRun {
   private void outcomeEvent(ToolCall call, Decision d, AuditEvent.Type type, String message,
       long toolNanos) {
     try {
+      if (!audit.enabled()) {
+        return;
+      }
       audit.record(new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()),
           sequence.incrementAndGet(), type, call.tool(), call.context(), null, null, d.policy(),
           d.policyVersion(), d.rule(), message, d.shadow(), 0, null, null, toolNanos));

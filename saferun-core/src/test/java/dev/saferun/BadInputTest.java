@@ -14,7 +14,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 /** SPEC §3 arguments and issue #2 "bad input": denied with a reason, never thrown, never run. */
 class BadInputTest {
   private static final String OPEN = "version: \"1\"\ndefault: allow\ntools: {}\n";
-  private final TestClock clock = new TestClock();
+  private final ManualClock clock = new ManualClock();
 
   @ParameterizedTest
   @ValueSource(strings = {"[1, 2]", "\"hello\"", "5", "true", "null"})

@@ -59,7 +59,7 @@ class ConcurrencyTest {
         + "        state: {counter: daily_count, window: day}\n"
         + "  \"*\":\n    rules:\n      - name: global\n        rate_limit: 9000/day\n";
     SafeRun s = SafeRun.builder().policies(PolicySet.of(Fixtures.policy(yaml)))
-        .clock(new TestClock()).auditSink(AuditSink.NONE).build();
+        .clock(new ManualClock()).auditSink(AuditSink.NONE).build();
     int allowed = hammer(s, ToolCall.of("create_refund", "{\"amount\":100}"));
     assertThat(allowed).isEqualTo(500);
     CallContext none = CallContext.empty();
@@ -76,7 +76,7 @@ class ConcurrencyTest {
         + "  b:\n    rules:\n      - name: b cap\n        rate_limit: 1000/day\n"
         + "  \"*\":\n    rules:\n      - name: global\n        rate_limit: 2500/day\n";
     SafeRun s = SafeRun.builder().policies(PolicySet.of(Fixtures.policy(yaml)))
-        .clock(new TestClock()).auditSink(AuditSink.NONE).build();
+        .clock(new ManualClock()).auditSink(AuditSink.NONE).build();
     AtomicReference<Integer> a = new AtomicReference<>();
     Thread ta = new Thread(() -> {
       try {

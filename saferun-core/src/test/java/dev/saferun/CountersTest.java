@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /** SPEC §4: counters, windows, projected limits, shorthands, charging and refunds. */
 class CountersTest {
-  private final TestClock clock = new TestClock("2026-01-15T23:58:00Z");
+  private final ManualClock clock = new ManualClock("2026-01-15T23:58:00Z");
 
   private static String counterPolicy(String window, String op, String limit, String extraState) {
     return "version: \"1\"\ntools:\n  t:\n    rules:\n      - name: cap\n"

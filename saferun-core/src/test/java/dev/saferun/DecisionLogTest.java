@@ -18,7 +18,7 @@ class DecisionLogTest {
             "version: \"1\"\nname: support\nredact: [args.card]\ntools:\n"
                 + "  create_refund:\n    rules:\n      - name: max single refund\n"
                 + "        conditions: [{path: args.amount, op: lte, value: 5000}]\n")))
-        .clock(new TestClock()).auditSink(AuditSink.slf4j()).build();
+        .clock(new ManualClock()).auditSink(AuditSink.slf4j()).build();
     PrintStream original = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();
     System.setErr(new PrintStream(out, true, StandardCharsets.UTF_8));

@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** SPEC §1, §2, §5–7: defaults, hide, actions, order, policy sets, shadow mode, messages. */
 class EvaluationTest {
-  private final TestClock clock = new TestClock();
+  private final ManualClock clock = new ManualClock();
 
   private static final String TIERS = String.join("\n",
       "version: \"1\"",

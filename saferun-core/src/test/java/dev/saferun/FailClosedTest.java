@@ -21,7 +21,7 @@ import org.junit.jupiter.api.Test;
 class FailClosedTest {
   private static final String COUNTED = "version: \"1\"\ntools:\n  t:\n    rules:\n"
       + "      - name: count\n        rate_limit: 5/minute\n";
-  private final TestClock clock = new TestClock();
+  private final ManualClock clock = new ManualClock();
 
   /** A store whose every operation fails, like Redis being down. */
   private static final class BrokenStore implements StateStore {

@@ -15,7 +15,7 @@ public final class Fixtures {
     return PolicyLoader.loadString(yaml, "test.yaml");
   }
 
-  public static SafeRun safeRun(TestClock clock, String... yamls) {
+  public static SafeRun safeRun(ManualClock clock, String... yamls) {
     List<Policy> ps = new ArrayList<>();
     for (int i = 0; i < yamls.length; i++) {
       ps.add(PolicyLoader.loadString(yamls[i], "p" + i + ".yaml"));

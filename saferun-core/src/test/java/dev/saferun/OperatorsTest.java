@@ -20,7 +20,7 @@ class OperatorsTest {
         + "          - path: " + path + "\n"
         + "            op: " + op + "\n"
         + "            value: " + valueYaml + "\n";
-    SafeRun s = Fixtures.safeRun(new TestClock(), yaml);
+    SafeRun s = Fixtures.safeRun(new ManualClock(), yaml);
     Decision d = call(s, "t", argsJson, CallContext.of("user", "u1", "env", "prod"));
     assertThat(d.outcome()).isIn(Decision.Outcome.ALLOW, Decision.Outcome.DENY);
     if (d.isDenied()) {

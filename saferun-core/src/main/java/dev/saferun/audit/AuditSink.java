@@ -17,10 +17,33 @@ import java.util.List;
 public interface AuditSink {
 
   /** Records nothing. */
-  AuditSink NONE = event -> { };
+  AuditSink NONE = new AuditSink() {
+    @Override
+    public void record(AuditEvent event) {
+      // nothing
+    }
+
+    @Override
+    public boolean enabled() {
+      return false;
+    }
+
+    @Override
+    public String toString() {
+      return "AuditSink.NONE";
+    }
+  };
 
   /** Records one event; throws when it cannot. */
   void record(AuditEvent event) throws Exception;
+
+  /**
+   * Whether this sink records anything now. When {@code false}, SafeRun skips building events
+   * (and their argument rendering) for it. Default {@code true}.
+   */
+  default boolean enabled() {
+    return true;
+  }
 
   /**
    * One line per decision on the SLF4J logger {@code dev.saferun.decisions}, e.g.
@@ -34,9 +57,24 @@ public interface AuditSink {
   /** Sends every event to each sink in order; the first failure stops the chain and is thrown. */
   static AuditSink composite(AuditSink... sinks) {
     List<AuditSink> list = List.of(sinks);
-    return event -> {
-      for (AuditSink s : list) {
-        s.record(event);
+    return new AuditSink() {
+      @Override
+      public void record(AuditEvent event) throws Exception {
+        for (AuditSink s : list) {
+          if (s.enabled()) {
+            s.record(event);
+          }
+        }
+      }
+
+      @Override
+      public boolean enabled() {
+        for (AuditSink s : list) {
+          if (s.enabled()) {
+            return true;
+          }
+        }
+        return false;
       }
     };
   }

@@ -11,6 +11,11 @@ final class Slf4jAuditSink implements AuditSink {
   private Slf4jAuditSink() {}
 
   @Override
+  public boolean enabled() {
+    return LOG.isInfoEnabled();
+  }
+
+  @Override
   public void record(AuditEvent e) {
     boolean outcome = e.type() == AuditEvent.Type.EXECUTED || e.type() == AuditEvent.Type.FAILED;
     if (outcome ? !LOG.isDebugEnabled() : !LOG.isInfoEnabled()) {

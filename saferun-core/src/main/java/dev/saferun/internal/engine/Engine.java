@@ -181,12 +181,10 @@ public final class Engine {
   private static final class Pending {
     final Charge charge;
     final CRule rule;
-    final Duration retryAfter;
 
-    Pending(Charge charge, CRule rule, Duration retryAfter) {
+    Pending(Charge charge, CRule rule) {
       this.charge = charge;
       this.rule = rule;
-      this.retryAfter = retryAfter;
     }
   }
 
@@ -269,7 +267,7 @@ public final class Engine {
           } else {
             Pending refused = enforcedCharges.get(r.refusedIndex());
             decided = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
-                refused.rule.limitMessage, refused.retryAfter);
+                refused.rule.limitMessage, retryAfter(refused.rule));
             traceCharge(refused.rule, refused.rule.limitMessage);
           }
         }
@@ -280,7 +278,7 @@ public final class Engine {
           } else {
             Pending refused = shadowCharges.get(r.refusedIndex());
             shadowView = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
-                refused.rule.limitMessage, refused.retryAfter);
+                refused.rule.limitMessage, retryAfter(refused.rule));
           }
         }
       }
@@ -521,24 +519,31 @@ public final class Engine {
       }
       if (r.counter != null) {
         CounterKey key = r.counter.key(ctx);
-        Duration retry = r.counter.window.fixed()
-            ? Duration.ofMillis(r.counter.window.bucketMillis()
-                - Math.floorMod(now, r.counter.window.bucketMillis()))
-            : null;
         Charge charge = new Charge(key, amount, r.limit, r.inclusive);
         if (r.limit != null) {
           BigDecimal current = store.read(key, now);
           if (!charge.fits(current)) {
-            trace(r, RuleResult.DENIED, r.counter.qualifiedName + " = " + current.toPlainString()
-                + " + " + amount.toPlainString() + " is over " + (r.inclusive ? "lte " : "lt ")
-                + r.limit.toPlainString());
-            return new Verdict(Outcome.DENY, p, r, r.limitMessage, retry);
+            if (traces != null) {
+              trace(r, RuleResult.DENIED, r.counter.qualifiedName + " = "
+                  + current.toPlainString() + " + " + amount.toPlainString() + " is over "
+                  + (r.inclusive ? "lte " : "lt ") + r.limit.toPlainString());
+            }
+            return new Verdict(Outcome.DENY, p, r, r.limitMessage, retryAfter(r));
           }
         }
-        sink.add(new Pending(charge, r, retry));
+        sink.add(new Pending(charge, r));
       }
       trace(r, RuleResult.PASSED, null);
       return null;
+    }
+
+    /** For a limit on a fixed window: the time until the window resets; else null. */
+    private Duration retryAfter(CRule r) {
+      if (r.counter == null || !r.counter.window.fixed()) {
+        return null;
+      }
+      long size = r.counter.window.bucketMillis();
+      return Duration.ofMillis(size - Math.floorMod(now, size));
     }
 
     private Object resolve(CCond c) {

@@ -11,12 +11,8 @@ import dev.saferun.spi.ChargeResult;
 import dev.saferun.spi.CounterKey;
 import dev.saferun.spi.StateStore;
 import java.math.BigDecimal;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
-import java.util.IdentityHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
@@ -69,30 +65,45 @@ public final class InMemoryStateStore implements StateStore {
 
   @Override
   public ChargeResult charge(List<Charge> charges, long nowMillis) {
-    if (charges.isEmpty()) {
+    int n = charges.size();
+    if (n == 0) {
       return ChargeResult.charged(ChargeReceipt.NONE);
     }
     while (true) {
-      Slot[] bySlot = new Slot[charges.size()];
-      Map<Slot, Boolean> distinct = new IdentityHashMap<>();
-      for (int i = 0; i < charges.size(); i++) {
+      // A call has a handful of counters: small arrays, not maps. distinct[] holds the slots
+      // in key order (the global lock order); slotOf[i] is the index in distinct of charge i.
+      Slot[] distinct = new Slot[n];
+      String[] distinctKeys = new String[n];
+      int[] slotOf = new int[n];
+      int d = 0;
+      for (int i = 0; i < n; i++) {
         CounterKey key = charges.get(i).key();
-        bySlot[i] = slots.get(key.storageKey(), k -> new Slot(key.window()));
-        distinct.put(bySlot[i], Boolean.TRUE);
-      }
-      Slot[] ordered = distinct.keySet().toArray(new Slot[0]);
-      if (ordered.length > 1) {
-        // a fixed order over keys: the charge's storage key of each slot
-        Map<Slot, String> names = new IdentityHashMap<>();
-        for (int i = 0; i < charges.size(); i++) {
-          names.put(bySlot[i], charges.get(i).key().storageKey());
+        String k = key.storageKey();
+        int at = 0;
+        while (at < d && !distinctKeys[at].equals(k)) {
+          at++;
         }
-        Arrays.sort(ordered, Comparator.comparing(names::get));
+        if (at == d) {
+          distinctKeys[d] = k;
+          distinct[d] = slots.get(k, x -> new Slot(key.window()));
+          d++;
+        }
+        slotOf[i] = at;
+      }
+      int[] order = new int[d];
+      for (int i = 0; i < d; i++) {
+        int j = i;
+        while (j > 0 && distinctKeys[order[j - 1]].compareTo(distinctKeys[i]) > 0) {
+          order[j] = order[j - 1];
+          j--;
+        }
+        order[j] = i;
       }
       int locked = 0;
       try {
         boolean retired = false;
-        for (Slot s : ordered) {
+        for (int o = 0; o < d; o++) {
+          Slot s = distinct[order[o]];
           s.lock.lock();
           locked++;
           if (s.retired) {
@@ -104,29 +115,29 @@ public final class InMemoryStateStore implements StateStore {
           continue;
         }
         // Check all, counting several charges of one counter together.
-        IdentityHashMap<Slot, BigDecimal> pending = new IdentityHashMap<>();
-        for (int i = 0; i < charges.size(); i++) {
+        BigDecimal[] running = new BigDecimal[d];
+        for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
-          Slot s = bySlot[i];
-          BigDecimal current = pending.get(s);
+          int slot = slotOf[i];
+          BigDecimal current = running[slot];
           if (current == null) {
-            current = s.sum(nowMillis);
+            current = distinct[slot].sum(nowMillis);
           }
           if (!c.fits(current)) {
             return ChargeResult.refused(i);
           }
-          pending.put(s, current.add(c.amount()));
+          running[slot] = current.add(c.amount());
         }
-        List<ChargeReceipt.Entry> entries = new ArrayList<>(charges.size());
-        for (int i = 0; i < charges.size(); i++) {
+        ChargeReceipt.Entry[] entries = new ChargeReceipt.Entry[n];
+        for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
-          bySlot[i].add(nowMillis, c.amount());
-          entries.add(new ChargeReceipt.Entry(c.key(), c.amount(), nowMillis));
+          distinct[slotOf[i]].add(nowMillis, c.amount());
+          entries[i] = new ChargeReceipt.Entry(c.key(), c.amount(), nowMillis);
         }
-        return ChargeResult.charged(new ChargeReceipt(entries));
+        return ChargeResult.charged(new ChargeReceipt(List.of(entries)));
       } finally {
-        for (int i = 0; i < locked; i++) {
-          ordered[i].lock.unlock();
+        for (int o = 0; o < locked; o++) {
+          distinct[order[o]].lock.unlock();
         }
       }
     }

@@ -2,7 +2,7 @@ package dev.saferun.internal.state;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.saferun.TestClock;
+import dev.saferun.ManualClock;
 import dev.saferun.policy.Window;
 import dev.saferun.spi.Charge;
 import dev.saferun.spi.ChargeResult;
@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /** Eviction of idle counters never loses a live window. */
 class InMemoryStateStoreTest {
-  private final TestClock clock = new TestClock("2026-01-15T10:00:00Z");
+  private final ManualClock clock = new ManualClock("2026-01-15T10:00:00Z");
   private final InMemoryStateStore store = new InMemoryStateStore(clock);
 
   private static Charge one(String user, Window w, long limit) {

@@ -8,14 +8,14 @@ import java.util.concurrent.atomic.AtomicLong;
  * A settable clock for core's own tests (core cannot depend on saferun-test's FakeClock without a
  * build cycle).
  */
-public final class TestClock implements Clock {
+public final class ManualClock implements Clock {
   private final AtomicLong millis;
 
-  public TestClock(String instant) {
+  public ManualClock(String instant) {
     this.millis = new AtomicLong(Instant.parse(instant).toEpochMilli());
   }
 
-  public TestClock() {
+  public ManualClock() {
     this("2026-01-15T10:30:00Z");
   }
 
@@ -29,12 +29,12 @@ public final class TestClock implements Clock {
     return millis.get() * 1_000_000L;
   }
 
-  public TestClock advance(Duration d) {
+  public ManualClock advance(Duration d) {
     millis.addAndGet(d.toMillis());
     return this;
   }
 
-  public TestClock set(String instant) {
+  public ManualClock set(String instant) {
     millis.set(Instant.parse(instant).toEpochMilli());
     return this;
   }
