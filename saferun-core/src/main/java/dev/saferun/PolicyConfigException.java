@@ -5,7 +5,7 @@ import java.util.stream.Collectors;
 
 /**
  * A policy could not be loaded or built. Lists every problem found in one pass, each with its
- * source, line, column and key path, so a user fixes a file in one go.
+ * source, line, column and key path, so a user fixes a file in one go. Immutable.
  */
 public class PolicyConfigException extends SafeRunException {
   private static final long serialVersionUID = 1L;

@@ -2,7 +2,7 @@ package dev.saferun;
 
 /**
  * Thrown by APIs that surface a denial or hold as an exception rather than as text. Carries the
- * full {@link Decision}. A control-flow exception: it has no stack trace.
+ * full {@link Decision}. A control-flow exception: it has no stack trace. Immutable.
  */
 public class PolicyDeniedException extends SafeRunException {
   private static final long serialVersionUID = 1L;

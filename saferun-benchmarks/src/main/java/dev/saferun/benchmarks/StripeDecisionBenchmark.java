@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
 
 /**
  * One SafeRun decision for the Stripe seed policy, arguments parsed from the JSON string
- * included, audit off (measured separately). The clock advances one second per read pair, so the
+ * included, audit off (measured separately). JMH state; not for use outside JMH (not thread-safe by design). The clock advances one second per read pair, so the
  * allowed path stays allowed for ever: 60 calls per minute and far less than the daily cap.
  *
  * <p>Run: {@code ./mvnw -B -q -pl saferun-benchmarks -am package -DskipTests && java -jar

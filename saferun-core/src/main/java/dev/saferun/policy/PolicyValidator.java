@@ -533,6 +533,12 @@ final class PolicyValidator {
     }
     String from = s.get("amount_from") == null ? null : argPath(s.get("amount_from"),
         at + ".amount_from");
+    if (s.get("amount_from") == null) {
+      warn(at, "spend has no amount_from: it charges the tool's price, which must be registered"
+          + " in code (SafeRun.builder().price(tool, amount)); without one the policy does not"
+          + " load" + (at.startsWith("tools.*.") ? " for listed tools and unpriced calls are"
+          + " denied" : ""));
+    }
     List<String> per = strings(s.get("per"), at + ".per", true);
     return new Rule.Spend(perCall, daily, from, per);
   }

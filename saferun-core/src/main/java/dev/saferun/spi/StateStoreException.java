@@ -4,7 +4,7 @@ import dev.saferun.SafeRunException;
 
 /**
  * A {@link StateStore} could not answer (connection lost, timeout). SafeRun denies the call with
- * {@code State store unavailable: <message>}.
+ * {@code State store unavailable: <message>}. Immutable.
  */
 public class StateStoreException extends SafeRunException {
   private static final long serialVersionUID = 1L;

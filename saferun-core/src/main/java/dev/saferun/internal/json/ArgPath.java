@@ -6,7 +6,7 @@ import java.util.List;
 
 /**
  * A compiled {@code args.} path: object keys and {@code [n]} array indexes, resolved against a
- * Jackson tree without allocating.
+ * Jackson tree without allocating. Immutable and thread-safe.
  */
 public final class ArgPath {
   private final String text;

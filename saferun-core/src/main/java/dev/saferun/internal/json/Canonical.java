@@ -15,7 +15,7 @@ import java.util.List;
 /**
  * Canonical JSON: object keys sorted at every depth, no whitespace, numbers in their shortest
  * exact decimal form ({@code 50.0} and {@code 50} are the same). Two argument sets are
- * "identical" (loop breaker) and an approval is bound to arguments by this form's sha-256.
+ * "identical" (loop breaker) and an approval is bound to arguments by this form's sha-256. Stateless.
  */
 public final class Canonical {
   private Canonical() {}

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
 import java.util.List;
 
-/** Masks {@code redact:} paths with {@code "***"} in a copy of the arguments. */
+/** Masks {@code redact:} paths with {@code "***"} in a copy of the arguments. Stateless. */
 public final class Redactor {
   /** The mask that replaces a redacted value. */
   public static final String MASK = "***";

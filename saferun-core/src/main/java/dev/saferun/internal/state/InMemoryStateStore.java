@@ -23,7 +23,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * slot one window (plus one bucket) after its last use, measured on the injected clock: an idle
  * per-user counter is dropped only once nothing in it can count any more. An evicted slot is
  * marked retired under its lock, and a charge that finds a retired slot starts again, so no
- * charge ever lands in a dropped slot.
+ * charge ever lands in a dropped slot. Thread-safe.
  */
 public final class InMemoryStateStore implements StateStore {
   private final Cache<String, Slot> slots;

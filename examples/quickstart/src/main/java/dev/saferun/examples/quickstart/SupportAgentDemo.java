@@ -34,6 +34,7 @@ import java.util.List;
  * the same on every run (except the random approval id); time comes from a {@link DemoClock}.
  *
  * <p>Run it with {@code ./mvnw -B -q -pl examples/quickstart exec:java} (see the README).
+ * A program, not a library type: single-threaded, not thread-safe.
  */
 public final class SupportAgentDemo {
   /** The policy this demo enforces, a resource next to this class's package root. */
