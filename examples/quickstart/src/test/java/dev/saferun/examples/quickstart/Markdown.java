@@ -102,17 +102,17 @@ final class Markdown {
   }
 
   /**
-   * The regions of a source file between {@code // README-BEGIN} and {@code // README-END}
+   * The regions of a source file between {@code // <marker>-BEGIN} and {@code // <marker>-END}
    * lines, dedented, in order.
    */
-  static List<String> marked(Path source) throws IOException {
+  static List<String> marked(Path source, String marker) throws IOException {
     List<String> out = new ArrayList<>();
     StringBuilder cur = null;
     for (String l : Files.readAllLines(source)) {
       String t = l.trim();
-      if (t.equals("// README-BEGIN")) {
+      if (t.equals("// " + marker + "-BEGIN")) {
         cur = new StringBuilder();
-      } else if (t.equals("// README-END")) {
+      } else if (t.equals("// " + marker + "-END")) {
         out.add(dedent(cur.toString()));
         cur = null;
       } else if (cur != null) {

@@ -45,7 +45,7 @@ class ReadmeExamplesTest {
       readme.add(b.text());
     }
     assertThat(readme).as("```java blocks of README.md vs // README-BEGIN regions of %s",
-        THIS_SOURCE.getFileName()).isEqualTo(Markdown.marked(THIS_SOURCE));
+        THIS_SOURCE.getFileName()).isEqualTo(Markdown.marked(THIS_SOURCE, "README"));
   }
 
   @Test
