@@ -12,11 +12,11 @@ import dev.saferun.audit.AuditSink;
 import dev.saferun.policy.Policy;
 import dev.saferun.policy.PolicyLoader;
 import dev.saferun.policy.PolicySet;
+import dev.saferun.test.FakeClock;
 import java.math.BigDecimal;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * does not do.
  */
 class DocumentedReadingsTest {
-  private final DemoClock clock = new DemoClock(Instant.parse("2026-01-15T10:30:00Z"));
+  private final FakeClock clock = FakeClock.at("2026-01-15T10:30:00Z");
 
   private SafeRun safeRun(String... yamlDocuments) {
     PolicySet set = set(yamlDocuments);

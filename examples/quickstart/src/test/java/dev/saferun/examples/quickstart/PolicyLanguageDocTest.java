@@ -12,6 +12,7 @@ import dev.saferun.audit.AuditSink;
 import dev.saferun.policy.Policy;
 import dev.saferun.policy.PolicyLoader;
 import dev.saferun.policy.PolicySet;
+import dev.saferun.test.FakeClock;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.math.BigDecimal;
@@ -48,7 +49,6 @@ import org.junit.jupiter.api.TestFactory;
  */
 class PolicyLanguageDocTest {
   private static final Path DOC = Markdown.root().resolve("docs/policy-language.md");
-  private static final java.time.Instant START = java.time.Instant.parse("2026-01-15T10:30:00Z");
   private static final Pattern CALL = Pattern.compile(
       "^(?:\\[(?<ctx>[^\\]]*)\\]\\s+)?(?<tool>[A-Za-z0-9_.-]+)(?<args>.*?)"
           + "(?:\\s+x(?<n>\\d+))?\\s+->\\s+(?<outcome>allow|deny|hold)"
@@ -216,7 +216,7 @@ class PolicyLanguageDocTest {
 
   private static void runCalls(Markdown.Block yaml, Markdown.Block calls) {
     PolicySet set = load(yaml);
-    DemoClock clock = new DemoClock(START);
+    FakeClock clock = FakeClock.at("2026-01-15T10:30:00Z");
     Map<String, BigDecimal> prices = new LinkedHashMap<>();
     SafeRun safeRun = null;
     int lineNo = calls.line();
