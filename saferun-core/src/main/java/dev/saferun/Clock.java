@@ -23,8 +23,25 @@ public interface Clock {
     return Instant.ofEpochMilli(wallMillis());
   }
 
+  /**
+   * Runs {@code task} once this clock's wall time reaches {@code atMillis} (approval expiry,
+   * notifier retries). The default runs it on a shared daemon thread after the equivalent real
+   * delay; a fake clock runs due tasks when it is advanced, so tests never wait.
+   *
+   * @return a handle that cancels the task if it has not run
+   */
+  default Scheduled schedule(long atMillis, Runnable task) {
+    return SystemClock.schedule(this, atMillis, task);
+  }
+
   /** The system clock. Thread-safe. */
   static Clock system() {
     return SystemClock.INSTANCE;
+  }
+
+  /** A task scheduled with {@link #schedule}. Thread-safe. */
+  interface Scheduled {
+    /** Cancels the task; no effect once it has run. */
+    void cancel();
   }
 }

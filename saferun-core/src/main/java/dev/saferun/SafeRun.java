@@ -2,15 +2,21 @@ package dev.saferun;
 
 import dev.saferun.Decision.Outcome;
 import dev.saferun.PolicyConfigException.Problem;
+import dev.saferun.approval.ApprovalException;
+import dev.saferun.approval.ApprovalRecord;
+import dev.saferun.approval.ApprovalRequest;
+import dev.saferun.approval.Approvals;
 import dev.saferun.approval.OnPause;
 import dev.saferun.audit.AuditEvent;
 import dev.saferun.audit.AuditSink;
+import dev.saferun.internal.approval.ApprovalsImpl;
 import dev.saferun.internal.engine.Engine;
 import dev.saferun.internal.json.Arguments;
 import dev.saferun.internal.json.Canonical;
 import dev.saferun.policy.Policy;
 import dev.saferun.policy.PolicySet;
 import dev.saferun.policy.Rule;
+import dev.saferun.spi.ApprovalStore;
 import dev.saferun.spi.StateStore;
 import dev.saferun.spi.StateStoreException;
 import java.math.BigDecimal;
@@ -20,6 +26,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -58,7 +65,10 @@ public final class SafeRun {
   private final AuditSink audit;
   private final AuditSink.FailurePolicy auditFailure;
   private final OnPause onPause;
+  private final ApprovalsImpl approvals;
   private final AtomicLong sequence = new AtomicLong();
+  /** Holds chained by later approval rules; beyond this a call is denied. */
+  private static final int MAX_CHAINED_HOLDS = 5;
 
   private SafeRun(Builder b) {
     this.clock = b.clock;
@@ -69,6 +79,9 @@ public final class SafeRun {
     this.audit = b.audit;
     this.auditFailure = b.auditFailure;
     this.onPause = b.onPause;
+    this.approvals = new ApprovalsImpl(
+        b.approvalStore != null ? b.approvalStore : ApprovalStore.inMemory(), clock, arguments,
+        this::approvalEvent);
     this.engine = newEngine(b.policies);
   }
 
@@ -87,76 +100,109 @@ public final class SafeRun {
 
   /**
    * Decides a call: evaluates it, charges its counters if it is allowed, audits the decision and,
-   * for a hold, hands the approval request to the {@link OnPause} callback. Never throws for a
-   * problem inside SafeRun: such a problem denies the call (fail closed).
+   * for a new hold, stores the approval request and hands it to the {@link OnPause} callback (an
+   * identical call already waiting for approval gets the same request, not a new one). Never
+   * throws for a problem inside SafeRun: such a problem denies the call (fail closed).
    *
-   * <p>If the caller then runs the tool and it fails, call {@link #refund(Decision)}.
+   * <p>This method never consumes an approval: an approved call is run by {@link #run},
+   * {@link #execute}, a {@link #wrap wrapped} tool, or {@link #runApproved}. If the caller runs
+   * the tool itself after an allow and the tool fails, call {@link #refund(Decision)}.
    */
   public Decision evaluate(ToolCall call) {
     Objects.requireNonNull(call, "call");
-    long start = clock.monotonicNanos();
-    Engine.Result result;
-    try {
-      result = engine.evaluate(call);
-    } catch (StateStoreException e) {
-      result = failed(call, "State store unavailable: " + e.getMessage());
-    } catch (RuntimeException | StackOverflowError e) {
-      LOG.error("SafeRun evaluation failed for tool {}; the call is denied", call.tool(), e);
-      result = failed(call, "Policy evaluation failed: " + e);
-    }
-    Decision d = result.decision();
-    long nanos = clock.monotonicNanos() - start;
-    try {
-      if (audit.enabled()) {
-        audit.record(decisionEvent(call, result, nanos));
-      }
-    } catch (Exception | LinkageError e) {
-      if (auditFailure == AuditSink.FailurePolicy.FAIL_CLOSED) {
-        refundQuietly(d);
-        LOG.error("Audit failed for tool {}; the call is denied (fail closed)", call.tool(), e);
-        return Decision.deny(d.policy(), d.policyVersion(), d.rule(), "Audit failed: " + e);
-      }
-      LOG.warn("Audit failed for tool {}; continuing as configured", call.tool(), e);
-    }
-    if (d.isHeld() && d.approval() != null) {
-      try {
-        onPause.onPause(d.approval());
-      } catch (RuntimeException e) {
-        LOG.warn("onPause callback failed for {}; the hold stands", d.approval().id(), e);
-      }
-    }
-    return d;
+    return decide(call, false).decision;
   }
 
   /**
-   * Evaluates a call and, if allowed, runs the tool. Returns the tool's result, or for a denied
-   * or held call the text the model should see ({@link Decision#toModelText()}).
+   * Evaluates a call and, if allowed, runs the tool, following the holding policy's approval
+   * mode: in {@code wait} mode the calling thread blocks (platform or virtual) until a human
+   * decides or the request expires, then runs the re-evaluated call with the approved (possibly
+   * edited) arguments; in {@code defer} mode it returns at once and the identical call, made
+   * again after approval, runs once. A tool that throws has its counters refunded and the
+   * exception rethrown.
+   *
+   * @throws Exception what the tool threw
+   */
+  public Execution run(ToolCall call, ToolExecutor tool) throws Exception {
+    Objects.requireNonNull(call, "call");
+    Objects.requireNonNull(tool, "tool");
+    Step step = decide(call, true);
+    for (int i = 0; step.decision.isHeld() && step.decision.approval() != null
+        && step.decision.approval().waitMode() && i < MAX_CHAINED_HOLDS; i++) {
+      step = await(step.decision.approval());
+    }
+    if (step.decision.isHeld() && step.decision.approval() != null
+        && step.decision.approval().waitMode()) {
+      step = new Step(Decision.deny(step.decision.policy(), step.decision.policyVersion(),
+          step.decision.rule(), "Too many approval holds in a row for one call"), step.call,
+          step.approval, step.redacted);
+    }
+    return invoke(step, tool);
+  }
+
+  /**
+   * Like {@link #run} but returns the text for the model: the tool's result, or the
+   * {@code [SAFERUN …]} text of a denied or held call ({@link Execution#text()}).
    *
    * @throws Exception what the tool threw; its counters were refunded first
    */
   public String execute(ToolCall call, ToolExecutor tool) throws Exception {
-    Decision d = evaluate(call);
-    if (!d.isAllowed()) {
-      return d.toModelText();
-    }
-    long start = clock.monotonicNanos();
-    String out;
-    try {
-      out = tool.execute(call);
-    } catch (Exception | Error e) {
-      refundQuietly(d);
-      outcomeEvent(call, d, AuditEvent.Type.FAILED, String.valueOf(e),
-          clock.monotonicNanos() - start);
-      throw e;
-    }
-    outcomeEvent(call, d, AuditEvent.Type.EXECUTED, null, clock.monotonicNanos() - start);
-    return out;
+    return run(call, tool).text();
   }
 
-  /** A tool that runs only the calls this SafeRun allows (see {@link #execute}). */
+  /** A tool that runs only the calls this SafeRun allows (see {@link #run}). */
   public ToolExecutor wrap(ToolExecutor tool) {
     Objects.requireNonNull(tool, "tool");
     return call -> execute(call, tool);
+  }
+
+  /** Held calls: list, approve (optionally with edited arguments), deny. Thread-safe. */
+  public Approvals approvals() {
+    return approvals;
+  }
+
+  /**
+   * The final decision for a held call after its approval step, for hosts that run tools
+   * themselves and for test harnesses: an approved request is used (once) and its call evaluated
+   * again with the final arguments (SPEC §6); a denied or expired one is a denial; a pending one
+   * is still a hold. The returned {@link Execution#call()} is the call to run if allowed.
+   *
+   * @throws ApprovalException for an unknown id, or an approval that was already used
+   */
+  public Execution resume(String approvalId) {
+    ApprovalRecord r = approvals.get(approvalId);
+    ApprovalRequest q = r.request();
+    ToolCall original = new ToolCall(q.tool(), q.arguments(), q.context());
+    switch (r.state()) {
+      case PENDING:
+        return new Execution(new Decision(Decision.Outcome.HOLD, q.policy(), q.policyVersion(),
+            q.rule(), q.message(), null, null, q, null, null), original, null, null,
+            q.redactedArguments());
+      case APPROVED:
+        ApprovalRecord used = approvals.use(approvalId);
+        if (used == null) {
+          throw new ApprovalException(ApprovalException.Reason.ALREADY_DECIDED,
+              "Approval " + approvalId + " was already used");
+        }
+        Step s = reevaluate(used);
+        return new Execution(s.decision, s.call, null, used, s.redacted);
+      case USED:
+        throw new ApprovalException(ApprovalException.Reason.ALREADY_DECIDED,
+            "Approval " + approvalId + " was already used");
+      default:
+        return new Execution(closedDecision(r), original, null, r, q.redactedArguments());
+    }
+  }
+
+  /**
+   * Runs an approved call through the tool (see {@link #resume}); for a denied, expired or still
+   * pending request the tool does not run.
+   *
+   * @throws Exception what the tool threw; its counters were refunded first
+   */
+  public Execution runApproved(String approvalId, ToolExecutor tool) throws Exception {
+    Execution e = resume(approvalId);
+    return invoke(new Step(e.decision(), e.call(), e.approval(), e.redactedArguments()), tool);
   }
 
   /** Takes back the counters an allowed call charged, when its tool failed. */
@@ -198,6 +244,205 @@ public final class SafeRun {
     return clock;
   }
 
+  /** One evaluated step of a call: its decision and the call as evaluated. */
+  private static final class Step {
+    final Decision decision;
+    final ToolCall call;
+    final ApprovalRecord approval;
+    final String redacted;
+
+    Step(Decision decision, ToolCall call, ApprovalRecord approval, String redacted) {
+      this.decision = decision;
+      this.call = call;
+      this.approval = approval;
+      this.redacted = redacted;
+    }
+  }
+
+  private Step decide(ToolCall call, boolean useApproved) {
+    long start = clock.monotonicNanos();
+    Engine engine = this.engine;
+    Engine.Result result = evaluateSafely(engine, call, null);
+    Decision d = result.decision();
+    boolean newHold = false;
+    if (d.isHeld() && d.approval() != null) {
+      try {
+        ApprovalRequest q = d.approval();
+        ApprovalRecord open = approvals.store().findOpen(q.callKey());
+        if (open != null && open.state() == ApprovalRecord.State.APPROVED && useApproved) {
+          ApprovalRecord used = approvals.use(open.id());
+          if (used != null) {
+            return reevaluate(used);
+          }
+          open = null;
+        }
+        if (open != null) {
+          d = d.withApproval(open.request());
+        } else {
+          approvals.hold(q);
+          newHold = true;
+        }
+      } catch (RuntimeException e) {
+        LOG.error("Approval store failed for tool {}; the call is denied", call.tool(), e);
+        result = failed(call, "Approval store unavailable: " + e.getMessage());
+        d = result.decision();
+      }
+    }
+    d = audited(call, result, d, clock.monotonicNanos() - start, null);
+    if (newHold && d.isHeld()) {
+      try {
+        onPause.onPause(d.approval());
+      } catch (RuntimeException e) {
+        LOG.warn("onPause callback failed for {}; the hold stands", d.approval().id(), e);
+      }
+    }
+    return new Step(d, call, null, render(result));
+  }
+
+  /** Evaluates an approved call again with its final arguments (SPEC §6). */
+  private Step reevaluate(ApprovalRecord used) {
+    long start = clock.monotonicNanos();
+    ApprovalRequest q = used.request();
+    ToolCall call = new ToolCall(q.tool(), used.finalArguments(), q.context());
+    Engine.Result result = evaluateSafely(engine, call,
+        new Engine.Grant(q.policy(), q.tool(), q.rule()));
+    Decision d = result.decision();
+    boolean newHold = false;
+    if (d.isHeld() && d.approval() != null) {
+      try {
+        approvals.hold(d.approval());
+        newHold = true;
+      } catch (RuntimeException e) {
+        result = failed(call, "Approval store unavailable: " + e.getMessage());
+        d = result.decision();
+      }
+    } else {
+      d = d.withApproval(q);
+    }
+    d = audited(call, result, d, clock.monotonicNanos() - start, used.approver());
+    if (newHold && d.isHeld()) {
+      try {
+        onPause.onPause(d.approval());
+      } catch (RuntimeException e) {
+        LOG.warn("onPause callback failed for {}; the hold stands", d.approval().id(), e);
+      }
+    }
+    return new Step(d, call, used, render(result));
+  }
+
+  private Step await(ApprovalRequest q) {
+    ApprovalRecord r;
+    try {
+      r = approvals.whenDecided(q.id()).get();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return new Step(Decision.deny(q.policy(), q.policyVersion(), q.rule(),
+          "Interrupted while waiting for approval " + q.id()), originalCall(q), null,
+          q.redactedArguments());
+    } catch (ExecutionException | RuntimeException e) {
+      return new Step(Decision.deny(q.policy(), q.policyVersion(), q.rule(),
+          "Approval store unavailable: " + e), originalCall(q), null, q.redactedArguments());
+    }
+    if (r.state() == ApprovalRecord.State.APPROVED) {
+      ApprovalRecord used = approvals.use(r.id());
+      if (used == null) {
+        return new Step(Decision.deny(q.policy(), q.policyVersion(), q.rule(),
+            "Approval " + q.id() + " was already used by another call"), originalCall(q), r,
+            q.redactedArguments());
+      }
+      return reevaluate(used);
+    }
+    return new Step(closedDecision(r), originalCall(q), r, q.redactedArguments());
+  }
+
+  private static ToolCall originalCall(ApprovalRequest q) {
+    return new ToolCall(q.tool(), q.arguments(), q.context());
+  }
+
+  private static Decision closedDecision(ApprovalRecord r) {
+    ApprovalRequest q = r.request();
+    String message;
+    if (r.state() == ApprovalRecord.State.DENIED) {
+      message = "Denied by approver " + r.approver()
+          + (r.reason() == null || r.reason().isBlank() ? "" : ": " + r.reason());
+    } else if (r.state() == ApprovalRecord.State.EXPIRED) {
+      message = "Approval " + q.id() + " expired without a decision";
+    } else {
+      message = "Approval " + q.id() + " was already used";
+    }
+    return new Decision(Decision.Outcome.DENY, q.policy(), q.policyVersion(), q.rule(), message,
+        null, null, q, null, null);
+  }
+
+  private Execution invoke(Step step, ToolExecutor tool) throws Exception {
+    Decision d = step.decision;
+    if (!d.isAllowed()) {
+      return new Execution(d, step.call, null, step.approval, step.redacted);
+    }
+    long start = clock.monotonicNanos();
+    String out;
+    try {
+      out = tool.execute(step.call);
+    } catch (Exception | Error e) {
+      refundQuietly(d);
+      outcomeEvent(step.call, d, AuditEvent.Type.FAILED, String.valueOf(e),
+          clock.monotonicNanos() - start);
+      throw e;
+    }
+    outcomeEvent(step.call, d, AuditEvent.Type.EXECUTED, null, clock.monotonicNanos() - start);
+    return new Execution(d, step.call, out == null ? "" : out, step.approval, step.redacted);
+  }
+
+  private Engine.Result evaluateSafely(Engine engine, ToolCall call, Engine.Grant grant) {
+    try {
+      return engine.evaluate(call, grant);
+    } catch (StateStoreException e) {
+      return failed(call, "State store unavailable: " + e.getMessage());
+    } catch (RuntimeException | StackOverflowError e) {
+      LOG.error("SafeRun evaluation failed for tool {}; the call is denied", call.tool(), e);
+      return failed(call, "Policy evaluation failed: " + e);
+    }
+  }
+
+  /** Audits a decision; under FAIL_CLOSED an audit failure turns it into a denial. */
+  private Decision audited(ToolCall call, Engine.Result r, Decision d, long nanos,
+      String approver) {
+    try {
+      if (audit.enabled()) {
+        audit.record(decisionEvent(call, r, d, nanos, approver));
+      }
+      return d;
+    } catch (Exception | LinkageError e) {
+      if (auditFailure == AuditSink.FailurePolicy.FAIL_CLOSED) {
+        refundQuietly(d);
+        LOG.error("Audit failed for tool {}; the call is denied (fail closed)", call.tool(), e);
+        return Decision.deny(d.policy(), d.policyVersion(), d.rule(), "Audit failed: " + e);
+      }
+      LOG.warn("Audit failed for tool {}; continuing as configured", call.tool(), e);
+      return d;
+    }
+  }
+
+  private static String render(Engine.Result r) {
+    return r.redacted() == null ? null : Canonical.write(r.redacted());
+  }
+
+  private void approvalEvent(ApprovalRecord r, AuditEvent.Type type, String message) {
+    if (!audit.enabled()) {
+      return;
+    }
+    ApprovalRequest q = r.request();
+    try {
+      audit.record(new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()),
+          sequence.incrementAndGet(), type, q.tool(), q.context(), q.redactedArguments(),
+          q.argumentsHash(), q.policy(), q.policyVersion(), q.rule(), message, null, 0, q.id(),
+          r.approver(), 0));
+    } catch (Exception | LinkageError e) {
+      // The transition already happened; a lost record must be loud.
+      LOG.error("Audit of approval {} ({}) failed", q.id(), type, e);
+    }
+  }
+
   private Engine newEngine(PolicySet set) {
     Objects.requireNonNull(set, "policies");
     checkPrices(set, prices);
@@ -236,22 +481,23 @@ public final class SafeRun {
     }
   }
 
-  private AuditEvent decisionEvent(ToolCall call, Engine.Result r, long nanos) {
-    Decision d = r.decision();
+  private AuditEvent decisionEvent(ToolCall call, Engine.Result r, Decision d, long nanos,
+      String approver) {
     AuditEvent.Type type = d.outcome() == Outcome.ALLOW ? AuditEvent.Type.ALLOWED
         : d.outcome() == Outcome.DENY ? AuditEvent.Type.DENIED : AuditEvent.Type.HELD;
     String args;
     String hash = null;
     if (r.redacted() != null) {
       args = Canonical.write(r.redacted());
-      hash = d.approval() != null ? d.approval().argumentsHash() : null;
+      hash = d.approval() != null && d.isHeld() ? d.approval().argumentsHash() : null;
     } else {
       int n = call.arguments() == null ? 0 : call.arguments().length();
       args = n == 0 ? "{}" : "<unparsed, " + n + " characters>";
     }
     return new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()), sequence.incrementAndGet(),
         type, call.tool(), call.context(), args, hash, d.policy(), d.policyVersion(), d.rule(),
-        d.message(), d.shadow(), nanos, d.approval() == null ? null : d.approval().id(), null, 0);
+        d.message(), d.shadow(), nanos, d.approval() == null ? null : d.approval().id(), approver,
+        0);
   }
 
   private void outcomeEvent(ToolCall call, Decision d, AuditEvent.Type type, String message,
@@ -275,6 +521,7 @@ public final class SafeRun {
     private PolicySet policies;
     private Clock clock = Clock.system();
     private StateStore store;
+    private ApprovalStore approvalStore;
     private final Map<String, BigDecimal> prices = new LinkedHashMap<>();
     private AuditSink audit = AuditSink.slf4j();
     private AuditSink.FailurePolicy auditFailure = AuditSink.FailurePolicy.FAIL_CLOSED;
@@ -305,6 +552,12 @@ public final class SafeRun {
     /** Where counters live. Default: in memory, on this builder's clock. */
     public Builder stateStore(StateStore store) {
       this.store = Objects.requireNonNull(store, "store");
+      return this;
+    }
+
+    /** Where approval requests live. Default: in memory. */
+    public Builder approvalStore(ApprovalStore store) {
+      this.approvalStore = Objects.requireNonNull(store, "store");
       return this;
     }
 

@@ -20,6 +20,7 @@ class EvaluationTest {
       "version: \"1\"",
       "name: support",
       "hide: [delete_customer]",
+      "approvals: {mode: defer}",
       "tools:",
       "  list_customers:",
       "    rules: []",

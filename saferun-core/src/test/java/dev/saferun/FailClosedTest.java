@@ -100,8 +100,8 @@ class FailClosedTest {
   @Test
   void aThrowingOnPauseCallbackLeavesTheHoldStanding() throws Exception {
     SafeRun s = SafeRun.builder().policies(PolicySet.of(Fixtures.policy(
-            "version: \"1\"\ntools:\n  t:\n    rules:\n      - name: h\n"
-                + "        action: require_approval\n")))
+            "version: \"1\"\napprovals: {mode: defer}\ntools:\n  t:\n    rules:\n"
+                + "      - name: h\n        action: require_approval\n")))
         .clock(clock).auditSink(AuditSink.NONE).onPause(r -> {
           throw new IllegalStateException("pager down");
         }).build();

@@ -23,6 +23,8 @@ import java.util.Objects;
  * @param context the call's context
  * @param createdAt when the call was held
  * @param expiresAt when the hold lapses and counts as a denial
+ * @param callKey identifies "the same call" (tool, canonical arguments, context) for defer mode
+ * @param waitMode {@code true} when the holding policy's {@code approvals.mode} is {@code wait}
  */
 public record ApprovalRequest(
     String id,
@@ -36,7 +38,9 @@ public record ApprovalRequest(
     String message,
     CallContext context,
     Instant createdAt,
-    Instant expiresAt) {
+    Instant expiresAt,
+    String callKey,
+    boolean waitMode) {
 
   public ApprovalRequest {
     Objects.requireNonNull(id, "id");

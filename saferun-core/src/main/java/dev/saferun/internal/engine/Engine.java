@@ -152,6 +152,17 @@ public final class Engine {
     return null;
   }
 
+  /**
+   * The identity of "the same call" for defer mode: tool, canonical arguments and the whole
+   * context, so one user's approval never lets another user's identical call through.
+   */
+  public static String callKey(String tool, String argumentsHash, CallContext ctx) {
+    StringBuilder sb = new StringBuilder(tool).append('\n').append(argumentsHash);
+    ctx.asMap().entrySet().stream().sorted(Map.Entry.comparingByKey())
+        .forEach(e -> sb.append('\n').append(e.getKey()).append('=').append(e.getValue()));
+    return Canonical.sha256(sb.toString());
+  }
+
   public void refund(ChargeReceipt receipt) {
     if (!receipt.isEmpty()) {
       store.refund(receipt);
@@ -350,7 +361,8 @@ public final class Engine {
       Instant created = Instant.ofEpochMilli(now);
       return new ApprovalRequest("apr_" + HexFormat.of().formatHex(id), tool, canonical,
           Canonical.write(redacted), argsHash, hold.policy.name, hold.policy.version,
-          hold.rule.name, hold.message, ctx, created, created.plus(timeout));
+          hold.rule.name, hold.message, ctx, created, created.plus(timeout),
+          callKey(tool, argsHash, ctx), hold.policy.policy.approvals().waitMode());
     }
 
     private String canonical() {
