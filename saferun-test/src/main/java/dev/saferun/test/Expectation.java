@@ -82,7 +82,7 @@ record Expectation(
       parts.add("message containing " + quote(messageContains));
     }
     if (checksShadow) {
-      parts.add(shadow == null ? "no shadow verdict" : "shadow: " + shadow.describe());
+      parts.add(shadow == null ? "no shadow verdict" : "shadow: " + group(shadow.describe()));
     }
     return String.join(", ", parts);
   }
@@ -95,10 +95,11 @@ record Expectation(
       if (v == null) {
         s += ", no shadow verdict";
       } else if (shadow == null) {
-        s += ", shadow: " + name(v.outcome()) + ", rule " + quote(v.rule()) + ", message "
-            + quote(v.message());
+        s += ", shadow: " + group(name(v.outcome()) + ", rule " + quote(v.rule()) + ", message "
+            + quote(v.message()));
       } else {
-        s += ", shadow: " + shadow.describeActual(v.outcome(), v.policy(), v.rule(), v.message());
+        s += ", shadow: " + group(shadow.describeActual(v.outcome(), v.policy(), v.rule(),
+            v.message()));
       }
     }
     return s;
@@ -117,6 +118,11 @@ record Expectation(
       parts.add("message " + quote(m));
     }
     return String.join(", ", parts);
+  }
+
+  /** Parenthesizes a nested description of several parts, so it reads as one field. */
+  private static String group(String description) {
+    return description.contains(", ") ? "(" + description + ")" : description;
   }
 
   static String name(Outcome o) {

@@ -146,7 +146,7 @@ class PolicyTestRunTest {
     assertThat(r.cases().get(4).actual()).isEqualTo("allow, shadow: deny");
     assertThat(r.cases().get(5).actual()).isEqualTo("deny, no shadow verdict");
     assertThat(r.cases().get(6).actual())
-        .isEqualTo("allow, shadow: allow, rule none, message \"Allowed\"");
+        .isEqualTo("allow, shadow: (allow, rule none, message \"Allowed\")");
     assertThat(r.cases().get(4).report()).contains(
         "shadow:   deny, policy \"refunds\", rule \"quiet\", message \"Too loud\"");
   }
