@@ -123,4 +123,130 @@ class FakeClockTest {
     assertThat(clock.wallMillis() - FakeClock.DEFAULT_START.toEpochMilli()).isEqualTo(total);
     assertThat(clock.monotonicNanos()).isEqualTo(TimeUnit.MILLISECONDS.toNanos(total));
   }
+
+  @Test
+  void scheduledTasksRunWhenTheClockReachesTheirTimeInTimeOrder() {
+    FakeClock clock = new FakeClock();
+    long start = clock.wallMillis();
+    List<String> ran = new ArrayList<>();
+    clock.schedule(start + 2000, () -> ran.add("b"));
+    clock.schedule(start + 1000, () -> ran.add("a"));
+    clock.schedule(start + 3000, () -> ran.add("c"));
+
+    clock.advance(Duration.ofMillis(999));
+    assertThat(ran).isEmpty();
+
+    clock.advance(Duration.ofMillis(1001));
+    assertThat(ran).containsExactly("a", "b");
+    assertThat(clock.pendingTasks()).isEqualTo(1);
+
+    clock.set(Instant.ofEpochMilli(start + 3000));
+    assertThat(ran).containsExactly("a", "b", "c");
+    assertThat(clock.pendingTasks()).isZero();
+  }
+
+  @Test
+  void aCancelledTaskNeverRuns() {
+    FakeClock clock = new FakeClock();
+    List<String> ran = new ArrayList<>();
+    dev.saferun.Clock.Scheduled handle = clock.schedule(clock.wallMillis() + 10, () -> ran.add("x"));
+
+    handle.cancel();
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(ran).isEmpty();
+    assertThat(clock.pendingTasks()).isZero();
+  }
+
+  @Test
+  void aTaskAlreadyDueRunsAtTheNextMoveNotInsideSchedule() {
+    FakeClock clock = new FakeClock();
+    List<String> ran = new ArrayList<>();
+
+    clock.schedule(clock.wallMillis() - 1, () -> ran.add("late"));
+    assertThat(ran).isEmpty();
+
+    clock.advance(Duration.ZERO);
+    assertThat(ran).containsExactly("late");
+  }
+
+  @Test
+  void movingTheClockBackwardsRunsNothing() {
+    FakeClock clock = new FakeClock();
+    List<String> ran = new ArrayList<>();
+    clock.schedule(clock.wallMillis() + 1, () -> ran.add("x"));
+
+    clock.set(Instant.parse("2025-01-01T00:00:00Z"));
+
+    assertThat(ran).isEmpty();
+    assertThat(clock.pendingTasks()).isEqualTo(1);
+  }
+
+  @Test
+  void aTaskMayScheduleAnotherThatIsAlreadyDue() {
+    FakeClock clock = new FakeClock();
+    List<String> ran = new ArrayList<>();
+    long t = clock.wallMillis() + 100;
+    clock.schedule(t, () -> {
+      ran.add("first");
+      clock.schedule(t, () -> ran.add("second"));
+    });
+
+    clock.advance(Duration.ofSeconds(1));
+
+    assertThat(ran).containsExactly("first", "second");
+  }
+
+  @Test
+  void aFailingTaskDoesNotStopTheOthersAndItsExceptionSurfaces() {
+    FakeClock clock = new FakeClock();
+    List<String> ran = new ArrayList<>();
+    clock.schedule(clock.wallMillis() + 1, () -> {
+      throw new IllegalStateException("boom");
+    });
+    clock.schedule(clock.wallMillis() + 2, () -> ran.add("after"));
+
+    assertThatThrownBy(() -> clock.advance(Duration.ofSeconds(1)))
+        .isInstanceOf(IllegalStateException.class).hasMessage("boom");
+    assertThat(ran).containsExactly("after");
+    assertThat(clock.instant()).isEqualTo(FakeClock.DEFAULT_START.plusSeconds(1));
+  }
+
+  @Test
+  void eachTaskRunsOnceWhenManyThreadsMoveTheClock() throws Exception {
+    FakeClock clock = new FakeClock();
+    int taskCount = 1000;
+    java.util.concurrent.atomic.AtomicIntegerArray runs =
+        new java.util.concurrent.atomic.AtomicIntegerArray(taskCount);
+    for (int i = 0; i < taskCount; i++) {
+      int index = i;
+      clock.schedule(clock.wallMillis() + i, () -> runs.incrementAndGet(index));
+    }
+    int threads = 8;
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    CountDownLatch start = new CountDownLatch(1);
+    try {
+      List<Future<?>> futures = new ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        futures.add(pool.submit(() -> {
+          start.await();
+          for (int i = 0; i < taskCount; i++) {
+            clock.advance(Duration.ofMillis(1));
+          }
+          return null;
+        }));
+      }
+      start.countDown();
+      for (Future<?> f : futures) {
+        f.get(30, TimeUnit.SECONDS);
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+
+    for (int i = 0; i < taskCount; i++) {
+      assertThat(runs.get(i)).as("task %d", i).isEqualTo(1);
+    }
+    assertThat(clock.pendingTasks()).isZero();
+  }
 }
