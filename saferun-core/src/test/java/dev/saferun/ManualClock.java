@@ -39,6 +39,7 @@ public final class ManualClock implements Clock {
     long id = seq++;
     order.add(new long[] {atMillis, id});
     tasks.add(task);
+    notifyAll();
     return () -> {
       synchronized (this) {
         int i = indexOf(id);
@@ -57,6 +58,27 @@ public final class ManualClock implements Clock {
       }
     }
     return -1;
+  }
+
+  /**
+   * Waits (bounded, on the monitor) until at least {@code n} tasks are scheduled: for tests where
+   * another thread schedules work, such as a retry after an HTTP response.
+   */
+  public synchronized boolean awaitScheduled(int n, long timeoutMillis) throws InterruptedException {
+    long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+    while (tasks.size() < n) {
+      long left = (deadline - System.nanoTime()) / 1_000_000L;
+      if (left <= 0) {
+        return false;
+      }
+      wait(left);
+    }
+    return true;
+  }
+
+  /** Number of scheduled tasks not yet run. */
+  public synchronized int pendingTasks() {
+    return tasks.size();
   }
 
   public ManualClock advance(Duration d) {
