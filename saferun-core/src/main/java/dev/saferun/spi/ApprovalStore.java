@@ -36,6 +36,17 @@ public interface ApprovalStore {
    */
   ApprovalRecord findOpen(String callKey);
 
+  /**
+   * Registers a callback run with a record's id whenever it leaves PENDING in this store,
+   * including transitions made by other processes sharing it (for example through Redis
+   * pub/sub), so a call waiting in wait mode on one replica wakes when another replica decides.
+   * The callback must be cheap and must not throw. The default does nothing: a store used by a
+   * single SafeRun needs no notification, since SafeRun wakes its own waiters.
+   */
+  default void subscribe(java.util.function.Consumer<String> decided) {
+    // single-process stores: SafeRun wakes its waiters itself
+  }
+
   /** Records kept in this JVM. Thread-safe. */
   static ApprovalStore inMemory() {
     return new dev.saferun.internal.approval.InMemoryApprovalStore();

@@ -42,6 +42,15 @@ public final class ApprovalsImpl implements Approvals {
     this.clock = clock;
     this.arguments = arguments;
     this.events = events;
+    store.subscribe(this::onStoreDecision);
+  }
+
+  /** A record changed in the store, maybe on another replica: wake local waiters. */
+  private void onStoreDecision(String id) {
+    ApprovalRecord r = store.get(id);
+    if (r != null && r.state() != State.PENDING) {
+      wake(r);
+    }
   }
 
   public ApprovalStore store() {

@@ -50,6 +50,8 @@ public final class Engine {
 
   private final PolicySet set;
   private final CPolicy[] policies;
+  /** Whether any policy of the set enforces; if none does, the set only observes (SPEC §7). */
+  private final boolean anyEnforcing;
   private final StateStore store;
   private final Clock clock;
   private final Map<String, BigDecimal> prices;
@@ -65,9 +67,12 @@ public final class Engine {
     this.arguments = arguments;
     this.trace = trace;
     this.policies = new CPolicy[set.policies().size()];
+    boolean enforcing = false;
     for (int i = 0; i < policies.length; i++) {
       policies[i] = new CPolicy(set.policies().get(i));
+      enforcing |= !policies[i].shadow;
     }
+    this.anyEnforcing = enforcing;
   }
 
   public PolicySet policySet() {
@@ -110,17 +115,13 @@ public final class Engine {
   /** The tools of {@code tools} the model may see for this context (SPEC §1 {@code hide}). */
   public List<String> visibleTools(List<String> tools, CallContext ctx) {
     List<CPolicy> enforcing = new ArrayList<>();
-    boolean any = false;
     for (CPolicy p : policies) {
-      if (p.policy.matches(ctx.asMap())) {
-        any = true;
-        if (!p.shadow) {
-          enforcing.add(p);
-        }
+      if (!p.shadow && p.policy.matches(ctx.asMap())) {
+        enforcing.add(p);
       }
     }
-    if (!any) {
-      return List.of();
+    if (anyEnforcing && enforcing.isEmpty()) {
+      return List.of(); // no enforcing policy governs this context: every call is denied
     }
     List<String> out = new ArrayList<>();
     for (String t : tools) {
@@ -238,14 +239,22 @@ public final class Engine {
           }
         }
       }
-      if (matching.isEmpty()) {
+      // Shadow policies never decide (SPEC §7): if the set enforces, an enforcing policy must
+      // govern the call; a set of only shadow policies allows every call, matched or not.
+      if (anyEnforcing && firstEnforcing == null) {
         return new Result(Decision.deny(null, null, null, NO_POLICY), null, null);
       }
-      CPolicy named = firstEnforcing != null ? firstEnforcing : matching.get(0);
+      CPolicy named = firstEnforcing != null ? firstEnforcing
+          : matching.isEmpty() ? null : matching.get(0);
       Arguments.Parsed parsed = arguments.parse(call.arguments());
       if (parsed.error() != null) {
-        return new Result(Decision.deny(named.name, named.version, null, parsed.error()), null,
-            null);
+        return new Result(named == null ? Decision.deny(null, null, null, parsed.error())
+            : Decision.deny(named.name, named.version, null, parsed.error()), null, null);
+      }
+      if (named == null) {
+        return new Result(new Decision(Outcome.ALLOW, null, null, null, "Allowed",
+            new ShadowVerdict(Outcome.DENY, null, null, NO_POLICY), null, null, null, traces),
+            parsed.object(), parsed.object());
       }
       this.args = parsed.object();
 
