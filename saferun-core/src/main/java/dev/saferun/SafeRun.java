@@ -67,6 +67,10 @@ public final class SafeRun {
   private final OnPause onPause;
   private final ApprovalsImpl approvals;
   private final AtomicLong sequence = new AtomicLong();
+  private final StateFailure stateFailure;
+  /** Message of an allow decided without counters (audited as such). */
+  public static final String FAIL_OPEN_MESSAGE =
+      "Allowed without counters (fail-open for non-financial counters): state store unavailable: ";
   /** Holds chained by later approval rules; beyond this a call is denied. */
   private static final int MAX_CHAINED_HOLDS = 5;
 
@@ -79,6 +83,7 @@ public final class SafeRun {
     this.audit = b.audit;
     this.auditFailure = b.auditFailure;
     this.onPause = b.onPause;
+    this.stateFailure = b.stateFailure;
     this.approvals = new ApprovalsImpl(
         b.approvalStore != null ? b.approvalStore : ApprovalStore.inMemory(), clock, arguments,
         this::approvalEvent);
@@ -397,6 +402,22 @@ public final class SafeRun {
     try {
       return engine.evaluate(call, grant);
     } catch (StateStoreException e) {
+      if (stateFailure == StateFailure.FAIL_OPEN_NON_FINANCIAL
+          && !engine.usesFinancialState(call)) {
+        try {
+          Engine.Result open = engine.evaluateWithoutState(call, grant);
+          Decision d = open.decision();
+          if (d.isAllowed()) {
+            LOG.warn("State store unavailable for tool {}; allowed WITHOUT counters (fail-open"
+                + " for non-financial counters is configured): {}", call.tool(), e.getMessage());
+            d = new Decision(d.outcome(), d.policy(), d.policyVersion(), d.rule(),
+                FAIL_OPEN_MESSAGE + e.getMessage(), d.shadow(), null, null, null, d.trace());
+          }
+          return new Engine.Result(d, open.arguments(), open.redacted());
+        } catch (RuntimeException again) {
+          return failed(call, "State store unavailable: " + e.getMessage());
+        }
+      }
       return failed(call, "State store unavailable: " + e.getMessage());
     } catch (RuntimeException | StackOverflowError e) {
       LOG.error("SafeRun evaluation failed for tool {}; the call is denied", call.tool(), e);
@@ -514,6 +535,19 @@ public final class SafeRun {
     }
   }
 
+  /** What a call does when the state store cannot answer. */
+  public enum StateFailure {
+    /** Deny the call ({@code State store unavailable: …}). The default. */
+    FAIL_CLOSED,
+    /**
+     * Allow a call whose applicable rules involve no money and read no counter (rate limits,
+     * plain counts and loop breakers only), evaluating its other rules as usual but without
+     * counters, and audit it with {@link #FAIL_OPEN_MESSAGE}. Calls with {@code spend},
+     * {@code increment_from} or {@code state.} conditions are still denied.
+     */
+    FAIL_OPEN_NON_FINANCIAL
+  }
+
   /**
    * Configures a {@link SafeRun}. Not thread-safe; build once and share the result.
    */
@@ -529,8 +563,18 @@ public final class SafeRun {
     private int maxArgumentChars = 256 * 1024;
     private int maxArgumentDepth = 32;
     private boolean trace;
+    private StateFailure stateFailure = StateFailure.FAIL_CLOSED;
 
     private Builder() {}
+
+    /**
+     * What a call does when the state store is unavailable. Default {@link
+     * StateFailure#FAIL_CLOSED}: it is denied with {@code State store unavailable: …}.
+     */
+    public Builder stateFailure(StateFailure policy) {
+      this.stateFailure = Objects.requireNonNull(policy, "policy");
+      return this;
+    }
 
     /** The policy set to enforce. Required. */
     public Builder policies(PolicySet policies) {

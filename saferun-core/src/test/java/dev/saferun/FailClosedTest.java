@@ -68,6 +68,39 @@ class FailClosedTest {
   }
 
   @Test
+  void failOpenIsExplicitAndOnlyForNonFinancialCounters() throws Exception {
+    String yaml = "version: \"1\"\ntools:\n"
+        + "  search:\n    rules:\n      - name: burst\n        rate_limit: 5/minute\n"
+        + "      - name: no loops\n        loop: {max_repeats: 3, window: 1m}\n"
+        + "      - name: short queries\n"
+        + "        conditions: [{path: args.q, op: regex, value: \"^.{1,50}$\"}]\n"
+        + "  refund:\n    rules:\n      - name: budget\n"
+        + "        spend: {daily: 100, amount_from: args.amount}\n"
+        + "  count_only_but_reads:\n    rules:\n      - name: reads\n"
+        + "        conditions: [{path: state.search._rate_minute, op: lt, value: 3}]\n";
+    List<AuditEvent> events = new ArrayList<>();
+    SafeRun s = SafeRun.builder().policies(PolicySet.of(Fixtures.policy(yaml))).clock(clock)
+        .stateStore(new BrokenStore(new StateStoreException("timeout after 200 ms", null)))
+        .stateFailure(SafeRun.StateFailure.FAIL_OPEN_NON_FINANCIAL)
+        .auditSink(events::add).build();
+    Decision search = s.evaluate(ToolCall.of("search", "{\"q\":\"shoes\"}"));
+    assertThat(search.isAllowed()).isTrue();
+    assertThat(search.message()).isEqualTo(SafeRun.FAIL_OPEN_MESSAGE + "timeout after 200 ms");
+    assertThat(events.get(0).message()).startsWith("Allowed without counters");
+    // the call's other rules still apply
+    assertThat(s.evaluate(ToolCall.of("search", "{\"q\":\"" + "x".repeat(60) + "\"}")).rule())
+        .isEqualTo("short queries");
+    assertThat(s.evaluate(ToolCall.of("refund", "{\"amount\":1}")).message())
+        .isEqualTo("State store unavailable: timeout after 200 ms");
+    assertThat(s.evaluate(ToolCall.of("count_only_but_reads", "{}")).message())
+        .isEqualTo("State store unavailable: timeout after 200 ms");
+    // the default stays closed
+    SafeRun closed = with(new BrokenStore(new StateStoreException("down", null)), AuditSink.NONE,
+        AuditSink.FailurePolicy.FAIL_CLOSED);
+    assertThat(closed.evaluate(ToolCall.of("t", "{}")).isDenied()).isTrue();
+  }
+
+  @Test
   void aBugInsideEvaluationDeniesAndNamesTheFailure() {
     SafeRun s = with(new BrokenStore(new IllegalStateException("boom")), AuditSink.NONE,
         AuditSink.FailurePolicy.FAIL_CLOSED);

@@ -109,7 +109,68 @@ public final class Engine {
 
   /** Evaluates a call, with an approval grant when re-evaluating an approved call. */
   public Result evaluate(ToolCall call, Grant grant) {
-    return new Run(call, grant).execute();
+    return new Run(call, grant, store).execute();
+  }
+
+  /**
+   * Evaluates as if every counter were empty and charging always succeeded, recording nothing:
+   * the explicit fail-open path for calls whose counters are all non-financial (see
+   * {@link #usesFinancialState}).
+   */
+  public Result evaluateWithoutState(ToolCall call, Grant grant) {
+    return new Run(call, grant, NoStateStore.INSTANCE).execute();
+  }
+
+  /**
+   * Whether any rule that could apply to this call involves money or reads a counter: a
+   * {@code spend} rule, a counter with {@code increment_from}, or a {@code state.} condition.
+   * Such calls never fail open.
+   */
+  public boolean usesFinancialState(ToolCall call) {
+    for (CPolicy p : policies) {
+      if (!p.policy.matches(call.context().asMap())) {
+        continue;
+      }
+      CRule[] rules = p.tools.get(call.tool());
+      for (CRule[] list : new CRule[][] {rules == null ? new CRule[0] : rules, p.all}) {
+        for (CRule r : list) {
+          if (r.spend || r.incrementFrom != null) {
+            return true;
+          }
+          for (CCond c : r.conds) {
+            if (c.source == Compiled.STATE) {
+              return true;
+            }
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  /** A store that remembers nothing: every counter reads 0 and every charge fits. */
+  private enum NoStateStore implements StateStore {
+    INSTANCE;
+
+    @Override
+    public ChargeResult charge(List<Charge> charges, long nowMillis) {
+      return ChargeResult.charged(ChargeReceipt.NONE);
+    }
+
+    @Override
+    public void refund(ChargeReceipt receipt) {
+      // nothing was charged
+    }
+
+    @Override
+    public BigDecimal read(CounterKey key, long nowMillis) {
+      return BigDecimal.ZERO;
+    }
+
+    @Override
+    public long recordAttempt(CounterKey key, long nowMillis) {
+      return 0;
+    }
   }
 
   /** The tools of {@code tools} the model may see for this context (SPEC §1 {@code hide}). */
@@ -203,6 +264,7 @@ public final class Engine {
   }
 
   private final class Run {
+    final StateStore store;
     final ToolCall call;
     final String tool;
     final CallContext ctx;
@@ -218,7 +280,8 @@ public final class Engine {
     String canonicalArgs;
     String argsHash;
 
-    Run(ToolCall call, Grant grant) {
+    Run(ToolCall call, Grant grant, StateStore store) {
+      this.store = store;
       this.call = call;
       this.tool = call.tool();
       this.ctx = call.context();
