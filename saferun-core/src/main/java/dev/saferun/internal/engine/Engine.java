@@ -31,9 +31,7 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -274,8 +272,6 @@ public final class Engine {
     List<RuleTrace> traces;
     final List<Pending> enforcedCharges = new ArrayList<>(4);
     final List<Pending> shadowCharges = new ArrayList<>(2);
-    /** Loop-breaker attempts recorded by this call, by key: one call is one attempt. */
-    final Map<String, Long> loopAttempts = new HashMap<>(4);
     boolean shadowInvolved;
     String canonicalArgs;
     String argsHash;
@@ -348,24 +344,22 @@ public final class Engine {
       if (decided == null) {
         // Step 5: charge every counter of every enforcing policy at once, or none.
         if (!enforcedCharges.isEmpty()) {
-          List<Pending> pending = onePerCounter(enforcedCharges);
-          ChargeResult r = store.charge(charges(pending), now);
+          ChargeResult r = store.charge(charges(enforcedCharges), now);
           if (r.isCharged()) {
             receipt = r.receipt();
           } else {
-            Pending refused = pending.get(r.refusedIndex());
+            Pending refused = enforcedCharges.get(r.refusedIndex());
             decided = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
                 refused.rule.limitMessage, retryAfter(refused.rule));
             traceCharge(refused.rule, refused.rule.limitMessage);
           }
         }
         if (decided == null && shadowView == null && !shadowCharges.isEmpty()) {
-          List<Pending> pending = onePerCounter(shadowCharges);
-          ChargeResult r = store.charge(charges(pending), now);
+          ChargeResult r = store.charge(charges(shadowCharges), now);
           if (r.isCharged()) {
             receipt = merge(receipt, r.receipt());
           } else {
-            Pending refused = pending.get(r.refusedIndex());
+            Pending refused = shadowCharges.get(r.refusedIndex());
             shadowView = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
                 refused.rule.limitMessage, retryAfter(refused.rule));
           }
@@ -407,38 +401,6 @@ public final class Engine {
       List<ChargeReceipt.Entry> all = new ArrayList<>(a.entries());
       all.addAll(b.entries());
       return new ChargeReceipt(all);
-    }
-
-    /**
-     * One charge per counter key. Policies of a set that define the same counter
-     * ({@code <scope>.<counter>}, window, per) share it, and one allowed call charges it once:
-     * with the largest amount asked for and the strictest limit (whose rule names a refusal).
-     */
-    private List<Pending> onePerCounter(List<Pending> pending) {
-      if (pending.size() < 2) {
-        return pending;
-      }
-      Map<String, Pending> byKey = new LinkedHashMap<>();
-      for (Pending p : pending) {
-        byKey.merge(p.charge.key().storageKey(), p, (a, b) -> {
-          Pending strict = stricter(b.charge, a.charge) ? b : a;
-          BigDecimal amount = a.charge.amount().max(b.charge.amount());
-          return new Pending(new Charge(strict.charge.key(), amount, strict.charge.limit(),
-              strict.charge.inclusive()), strict.rule);
-        });
-      }
-      return byKey.size() == pending.size() ? pending : new ArrayList<>(byKey.values());
-    }
-
-    private boolean stricter(Charge a, Charge b) {
-      if (a.limit() == null) {
-        return false;
-      }
-      if (b.limit() == null) {
-        return true;
-      }
-      int cmp = a.limit().compareTo(b.limit());
-      return cmp < 0 || (cmp == 0 && !a.inclusive() && b.inclusive());
     }
 
     private List<Charge> charges(List<Pending> pending) {
@@ -567,9 +529,7 @@ public final class Engine {
           String run = ctx.get(dev.saferun.CallContext.RUN);
           CounterKey key = CounterKey.of(tool + "." + r.loopScopeName, r.loop.window(),
               "args=" + argsHash + (run == null ? "" : "&run=" + run), r.shadow);
-          // The same breaker may be defined in several policies of the set: record one attempt.
-          attempts[i] = loopAttempts.computeIfAbsent(key.storageKey(),
-              k -> store.recordAttempt(key, now));
+          attempts[i] = store.recordAttempt(key, now);
         }
       }
       return attempts;
