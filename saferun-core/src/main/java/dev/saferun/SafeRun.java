@@ -457,7 +457,7 @@ public final class SafeRun {
       audit.record(new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()),
           sequence.incrementAndGet(), type, q.tool(), q.context(), q.redactedArguments(),
           q.argumentsHash(), q.policy(), q.policyVersion(), q.rule(), message, null, 0, q.id(),
-          r.approver(), 0));
+          r.approver(), 0, null));
     } catch (Exception | LinkageError e) {
       // The transition already happened; a lost record must be loud.
       LOG.error("Audit of approval {} ({}) failed", q.id(), type, e);
@@ -510,7 +510,7 @@ public final class SafeRun {
     String hash = null;
     if (r.redacted() != null) {
       args = Canonical.write(r.redacted());
-      hash = d.approval() != null && d.isHeld() ? d.approval().argumentsHash() : null;
+      hash = Canonical.sha256(r.arguments());
     } else {
       int n = call.arguments() == null ? 0 : call.arguments().length();
       args = n == 0 ? "{}" : "<unparsed, " + n + " characters>";
@@ -518,7 +518,18 @@ public final class SafeRun {
     return new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()), sequence.incrementAndGet(),
         type, call.tool(), call.context(), args, hash, d.policy(), d.policyVersion(), d.rule(),
         d.message(), d.shadow(), nanos, d.approval() == null ? null : d.approval().id(), approver,
-        0);
+        0, cost(d));
+  }
+
+  /** The amount a call charged to spend counters, or null. */
+  private static BigDecimal cost(Decision d) {
+    BigDecimal total = null;
+    for (dev.saferun.spi.ChargeReceipt.Entry e : d.receipt().entries()) {
+      if (!e.key().shadow() && e.key().name().endsWith("._spend_day")) {
+        total = total == null ? e.amount() : total.add(e.amount());
+      }
+    }
+    return total;
   }
 
   private void outcomeEvent(ToolCall call, Decision d, AuditEvent.Type type, String message,
@@ -529,7 +540,8 @@ public final class SafeRun {
       }
       audit.record(new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()),
           sequence.incrementAndGet(), type, call.tool(), call.context(), null, null, d.policy(),
-          d.policyVersion(), d.rule(), message, d.shadow(), 0, null, null, toolNanos));
+          d.policyVersion(), d.rule(), message, d.shadow(), 0,
+          d.approval() == null ? null : d.approval().id(), null, toolNanos, cost(d)));
     } catch (Exception | LinkageError e) {
       LOG.warn("Audit of the {} outcome of tool {} failed", type, call.tool(), e);
     }

@@ -29,6 +29,8 @@ import java.util.Objects;
  * @param approvalId the approval request's id, or {@code null}
  * @param approver who approved or denied, or {@code null}
  * @param toolNanos how long the tool ran (executed/failed events), else 0
+ * @param cost what the call spent ({@code spend} rules: the amount charged to the daily spend
+ *     counter), or {@code null} when unknown
  */
 public record AuditEvent(
     Instant time,
@@ -46,7 +48,8 @@ public record AuditEvent(
     long decisionNanos,
     String approvalId,
     String approver,
-    long toolNanos) {
+    long toolNanos,
+    java.math.BigDecimal cost) {
 
   public AuditEvent {
     Objects.requireNonNull(time, "time");
