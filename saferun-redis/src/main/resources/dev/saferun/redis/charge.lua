@@ -1,0 +1,42 @@
+-- All-or-nothing charge of one call's counters.
+-- KEYS: the distinct counter hashes (field = bucket id, value = scaled amount).
+-- ARGV[1] = d, the number of distinct keys; then for each key: current bucket, oldest live
+-- bucket, time to live (ms); then for each charge: key index (1-based), scaled amount, and the
+-- largest value the counter may reach ('' no limit, '-' can never fit).
+-- Returns -1 when every charge was applied, else the 0-based index of the first refused one
+-- (and nothing was written).
+local d = tonumber(ARGV[1])
+local totals, dead = {}, {}
+for k = 1, d do
+  local oldest = tonumber(ARGV[3 * k])
+  local flat = redis.call('HGETALL', KEYS[k])
+  local sum, stale = '0', {}
+  for f = 1, #flat, 2 do
+    -- Buckets newer than now (a replica whose clock runs ahead) count too: deny early, never late.
+    if tonumber(flat[f]) >= oldest then sum = dec_add(sum, flat[f + 1]) else stale[#stale + 1] = flat[f] end
+  end
+  totals[k] = sum
+  dead[k] = stale
+end
+local first = 2 + 3 * d
+local n = (#ARGV - first + 1) / 3
+local added = {}
+for i = 0, n - 1 do
+  local at = first + 3 * i
+  local k = tonumber(ARGV[at])
+  local v = dec_add(totals[k], ARGV[at + 1])
+  local max = ARGV[at + 2]
+  if max == '-' or (max ~= '' and dec_cmp(v, max) > 0) then return i end
+  totals[k] = v
+  added[k] = dec_add(added[k] or '0', ARGV[at + 1])
+end
+for k = 1, d do
+  if added[k] then
+    local key, bucket = KEYS[k], ARGV[3 * k - 1]
+    if #dead[k] > 0 then redis.call('HDEL', key, unpack(dead[k])) end
+    local cur = redis.call('HGET', key, bucket)
+    redis.call('HSET', key, bucket, dec_add(cur or '0', added[k]))
+    keep_for(key, tonumber(ARGV[3 * k + 1]))
+  end
+end
+return -1
