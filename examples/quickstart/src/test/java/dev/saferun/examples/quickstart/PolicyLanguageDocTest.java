@@ -44,11 +44,17 @@ import org.junit.jupiter.api.TestFactory;
  *   <li>Every {@code ```text calls} block is run, in a fresh SafeRun with fresh counters on a
  *       clock starting at 2026-01-15T10:30:00Z, against the yaml block above it. Each line is
  *       {@code [context] tool arguments [xN] -> outcome[: message]}; {@code wait <duration>}
- *       moves the clock and {@code price <tool> <amount>} registers a price.
+ *       moves the clock and {@code price <tool> <amount>} registers a price. After a call that
+ *       was held, {@code approve [edited arguments] -> …} approves the request (as "reviewer")
+ *       and {@code reject -> …} denies it (reason "not needed"); the expected outcome is the
+ *       final decision for the held call ({@code SafeRun.resume}).
  * </ul>
  */
 class PolicyLanguageDocTest {
   private static final Path DOC = Markdown.root().resolve("docs/policy-language.md");
+  private static final Pattern APPROVAL = Pattern.compile(
+      "^(?<verb>approve|reject)(?<args>.*?)\\s+->\\s+(?<outcome>allow|deny|hold)"
+          + "(?::\\s(?<msg>.*))?$");
   private static final Pattern CALL = Pattern.compile(
       "^(?:\\[(?<ctx>[^\\]]*)\\]\\s+)?(?<tool>[A-Za-z0-9_.-]+)(?<args>.*?)"
           + "(?:\\s+x(?<n>\\d+))?\\s+->\\s+(?<outcome>allow|deny|hold)"
@@ -219,6 +225,7 @@ class PolicyLanguageDocTest {
     FakeClock clock = FakeClock.at("2026-01-15T10:30:00Z");
     Map<String, BigDecimal> prices = new LinkedHashMap<>();
     SafeRun safeRun = null;
+    String lastHold = null;
     int lineNo = calls.line();
     for (String raw : calls.text().split("\n")) {
       lineNo++;
@@ -234,6 +241,26 @@ class PolicyLanguageDocTest {
       if (line.startsWith("price ")) {
         String[] p = line.split("\\s+");
         prices.put(p[1], new BigDecimal(p[2]));
+        continue;
+      }
+      Matcher a = APPROVAL.matcher(line);
+      if (a.matches()) {
+        assertThat(lastHold).as("%s needs a held call before it", where).isNotNull();
+        String edited = a.group("args").strip();
+        if (a.group("verb").equals("reject")) {
+          safeRun.approvals().deny(lastHold, "reviewer", "not needed");
+        } else if (edited.isEmpty()) {
+          safeRun.approvals().approve(lastHold, "reviewer");
+        } else {
+          safeRun.approvals().approve(lastHold, "reviewer", edited);
+        }
+        Decision d = safeRun.resume(lastHold).decision();
+        lastHold = null;
+        assertThat(d.outcome().name().toLowerCase(Locale.ROOT)).as("outcome of %s (message: %s)",
+            where, d.message()).isEqualTo(a.group("outcome"));
+        if (a.group("msg") != null) {
+          assertThat(d.message()).as("message of %s", where).isEqualTo(a.group("msg"));
+        }
         continue;
       }
       Matcher m = CALL.matcher(line);
@@ -254,6 +281,7 @@ class PolicyLanguageDocTest {
       for (int i = 0; i < n; i++) {
         Decision d = safeRun.evaluate(ToolCall.of(m.group("tool"), args.isEmpty() ? null : args,
             ctx));
+        lastHold = d.isHeld() && d.approval() != null ? d.approval().id() : null;
         String call = where + (n > 1 ? " (call " + (i + 1) + " of " + n + ")" : "");
         assertThat(d.outcome().name().toLowerCase(Locale.ROOT)).as("outcome of %s (message: %s)",
             call, d.message()).isEqualTo(m.group("outcome"));
