@@ -328,7 +328,11 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
       return this;
     }
 
-    /** How long opening a connection may take (default 500 ms). */
+    /**
+     * How long opening a connection and its handshake may take (default 1 s). Only the first
+     * connection is made on a calling thread; reconnections happen in the background while
+     * calls are denied at once.
+     */
     public Builder connectTimeout(Duration timeout) {
       settings.connectTimeout = RedisConnector.positive("connectTimeout", timeout);
       return this;

@@ -71,14 +71,16 @@ final class RedisConnector implements AutoCloseable {
         .socketOptions(SocketOptions.builder().connectTimeout(s.connectTimeout)
             .keepAlive(true).build())
         .build());
-    uri.setTimeout(s.commandTimeout);
+    // The handshake of a new connection (HELLO, PING) gets the connect timeout: a cold JVM
+    // can need more than a command timeout for its first connection.
+    uri.setTimeout(s.connectTimeout);
   }
 
   /** Connection settings common to both stores. Not thread-safe (a builder's state). */
   static final class Settings {
     RedisURI uri;
     Duration commandTimeout = Duration.ofMillis(250);
-    Duration connectTimeout = Duration.ofMillis(500);
+    Duration connectTimeout = Duration.ofSeconds(1);
     Duration maxReconnectDelay = Duration.ofSeconds(1);
     int requestQueueSize = 10_000;
     ClientResources resources;
