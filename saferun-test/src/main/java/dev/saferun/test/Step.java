@@ -42,8 +42,7 @@ sealed interface Step permits Step.Call, Step.Visible, Step.Advance {
   record Advance(Duration amount, SourceLocation location) implements Step {}
 
   /**
-   * An {@code approval:} step: what a human does with a held call. Parsed and validated; running
-   * it is not supported yet.
+   * An {@code approval:} step: what a human does with a held call (see {@link TestRunner}).
    *
    * @param kind approve, deny or timeout
    * @param arguments edited arguments as JSON text (approve only), or {@code null}

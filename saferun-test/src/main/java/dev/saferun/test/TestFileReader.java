@@ -534,7 +534,12 @@ final class TestFileReader {
         error(m.entry("args").keyLocation(), at + ".args", "edited args only make sense with"
             + " approve: true");
       }
-      args = json(m.get("args"));
+      if (m.get("args") instanceof YMap) {
+        args = json(m.get("args"));
+      } else {
+        error(m.get("args").location(), at + ".args", "edited args must be a mapping (the"
+            + " arguments object the approver approves), got " + kind(m.get("args")));
+      }
     }
     String by = m.get("by") == null ? null : text(m.get("by"), at + ".by");
     if (approve == null) {

@@ -1,6 +1,7 @@
 package dev.saferun.test;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import dev.saferun.Decision.Outcome;
 import dev.saferun.Decision.RuleResult;
@@ -219,23 +220,90 @@ class PolicyTestRunTest {
   }
 
   @Test
-  void aCaseWithAnApprovalStepFailsWithoutRunning() {
+  void anApprovedCallIsDecidedAgainAndCharged() {
     FileResult r = run("""
         cases:
           - name: approved wire
-            call: refund
-            args: {amount: 1}
+            call: wire
             approval: {approve: true, by: alice}
-            expect: allow
-          - {name: nothing was charged, call: probe, expect: allow}
+            expect: {decision: allow, rule: null}
+          - {name: nothing was charged by the wire, call: probe, expect: allow}
         """);
 
-    CaseResult approval = r.cases().get(0);
-    assertThat(approval.passed()).isFalse();
-    assertThat(approval.actual()).isEqualTo("not run");
-    assertThat(approval.detail()).startsWith("approval steps are not supported yet");
-    assertThat(approval.decision()).isNull();
-    assertThat(r.cases().get(1).passed()).isTrue();
+    assertThat(r.cases()).extracting(CaseResult::passed).containsExactly(true, true);
+    assertThat(r.cases().get(0).decision().approval()).isNotNull();
+  }
+
+  @Test
+  void aDeniedOrExpiredRequestIsTheFinalDenial() {
+    FileResult r = run("""
+        cases:
+          - {name: denied, call: wire, approval: deny, expect: {decision: deny, rule: ask, message: Denied by approver test}}
+          - {name: denied by bob, call: wire, approval: {approve: false, by: bob}, expect: {decision: deny, message: Denied by approver bob}}
+          - {name: expired, call: wire, approval: timeout, expect: {decision: deny, message_contains: expired without a decision}}
+        """);
+
+    assertThat(r.cases()).extracting(CaseResult::passed).containsExactly(true, true, true);
+    assertThat(r.cases().get(2).decision().message())
+        .matches("Approval apr_[0-9a-f]{32} expired without a decision");
+  }
+
+  @Test
+  void aTimeoutMovesTheSharedClockToTheRequestsExpiry() {
+    FileResult r = run("""
+        cases:
+          - {name: three refunds fill the minute, call: refund, args: {amount: 1}, repeat: 3, expect: allow}
+          - {name: the fourth is over, call: refund, args: {amount: 1}, expect: deny}
+          - {name: wire times out after 15m, call: wire, approval: timeout, expect: deny}
+          - {name: a new minute, call: refund, args: {amount: 1}, expect: allow}
+        """);
+
+    assertThat(r.cases()).extracting(CaseResult::passed).containsOnly(true);
+  }
+
+  @Test
+  void anApprovalStepOnACallThatIsNotHeldFailsAndSaysSo() {
+    CaseResult r = only("""
+        cases:
+          - name: refund is not held
+            call: refund
+            args: {amount: 1}
+            approval: approve
+            expect: allow
+        """);
+
+    assertThat(r.passed()).isFalse();
+    assertThat(r.expected()).isEqualTo("allow");
+    assertThat(r.actual()).isEqualTo("allow (not held)");
+    assertThat(r.detail()).isEqualTo("the call was not held, so there was nothing to approve;"
+        + " the decision shown is the call's own");
+    assertThat(r.decision().isAllowed()).isTrue();
+  }
+
+  @Test
+  void aFailingApprovalCaseTellsTheStoryOfTheApproval() {
+    CaseResult r = only("""
+        cases:
+          - name: approved wire expected denied
+            call: wire
+            args: {to: x}
+            approval: {approve: true, by: alice}
+            expect: deny
+        """);
+
+    assertThat(r.passed()).isFalse();
+    assertThat(r.actual()).isEqualTo("allow");
+    assertThat(r.detail()).matches("held by rule \"ask\" \\(apr_[0-9a-f]{32}\\), then approved"
+        + " by alice; the final decision is shown");
+    assertThat(r.report()).anySatisfy(l -> assertThat(l).startsWith("held by rule"));
+  }
+
+  @Test
+  void editedArgumentsMustBeAMapping() {
+    assertThat(catchThrowable(() -> run("""
+        cases:
+          - {name: c, call: wire, approval: {approve: true, args: [1, 2]}, expect: allow}
+        """))).hasMessageContaining("edited args must be a mapping");
   }
 
   @Test
