@@ -226,8 +226,9 @@ final class RedisConnector implements AutoCloseable {
     while (cause != null && cause.getCause() != null && cause.getCause() != cause) {
       cause = cause.getCause();
     }
-    if (cause != null && cause.getMessage() != null) {
-      m = m + ": " + cause.getMessage();
+    if (cause != null && cause.getMessage() != null && (m == null
+        || !m.contains(cause.getMessage()))) {
+      m = m == null ? cause.getMessage() : m + ": " + cause.getMessage();
     }
     return new StateStoreException("Redis at " + where + " failed: " + m, e);
   }

@@ -91,13 +91,22 @@ final class TestRedis implements AutoCloseable {
    * @param persistent keep data across a kill (append-only file, fsync on every write)
    */
   static TestRedis startOwn(boolean persistent) {
+    return startOwnOn(0, persistent);
+  }
+
+  /** Like {@link #startOwn} on a given port (0: a free one), without persistence. */
+  static TestRedis startOwnOn(int port) {
+    return startOwnOn(port, false);
+  }
+
+  private static TestRedis startOwnOn(int port, boolean persistent) {
     String bin = binary();
     Assumptions.assumeTrue(bin != null, "test skipped: it kills and restarts Redis, which needs "
         + "a redis-server binary on the PATH (" + ENV + " cannot be used for it)");
     try {
       TestRedis r = new TestRedis(bin, Files.createTempDirectory("saferun-redis"), persistent,
           null);
-      r.port = freePort();
+      r.port = port == 0 ? freePort() : port;
       r.start();
       return r;
     } catch (IOException e) {
