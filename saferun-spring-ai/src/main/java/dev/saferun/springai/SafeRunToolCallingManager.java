@@ -22,7 +22,9 @@ import org.springframework.ai.chat.prompt.Prompt;
 import org.springframework.ai.model.tool.ToolCallingChatOptions;
 import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.model.tool.ToolExecutionResult;
+import org.springframework.ai.support.ToolCallbacks;
 import org.springframework.ai.tool.ToolCallback;
+import org.springframework.ai.tool.ToolCallbackProvider;
 import org.springframework.ai.tool.definition.ToolDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -178,6 +180,37 @@ public final class SafeRunToolCallingManager implements ToolCallingManager {
     done.add(new ToolResponse(held.id(), held.name(), text));
     return batch.oneByOne(message, done, done.size(),
         tool == null ? null : tool.getToolMetadata().returnDirect());
+  }
+
+  /**
+   * {@link #resume(ApprovalPendingException, ToolCallingChatOptions)} with the request's tools
+   * given as {@code ChatClient...tools(..)} takes them: {@code ToolCallback}s,
+   * {@code ToolCallbackProvider}s, arrays or collections of them, and {@code @Tool} objects.
+   */
+  public ToolExecutionResult resume(ApprovalPendingException pending, Object... tools) {
+    List<ToolCallback> callbacks = new ArrayList<>();
+    for (Object t : tools) {
+      collect(t, callbacks);
+    }
+    return resume(pending, ToolCallingChatOptions.builder().toolCallbacks(callbacks).build());
+  }
+
+  private static void collect(Object tool, List<ToolCallback> out) {
+    if (tool instanceof ToolCallback t) {
+      out.add(t);
+    } else if (tool instanceof ToolCallbackProvider p) {
+      out.addAll(List.of(p.getToolCallbacks()));
+    } else if (tool instanceof Object[] array) {
+      for (Object o : array) {
+        collect(o, out);
+      }
+    } else if (tool instanceof Iterable<?> it) {
+      for (Object o : it) {
+        collect(o, out);
+      }
+    } else if (tool != null) {
+      out.addAll(List.of(ToolCallbacks.from(tool)));
+    }
   }
 
   private static AssistantMessage toolCallMessage(ChatResponse response) {
