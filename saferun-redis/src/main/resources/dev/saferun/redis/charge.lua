@@ -20,15 +20,21 @@ for k = 1, d do
 end
 local first = 2 + 3 * d
 local n = (#ARGV - first + 1) / 3
+-- Each limit is checked against the counter's value after all of this call's charges to it, so
+-- several charges of one counter can never pass a limit together.
 local added = {}
 for i = 0, n - 1 do
   local at = first + 3 * i
   local k = tonumber(ARGV[at])
-  local v = dec_add(totals[k], ARGV[at + 1])
-  local max = ARGV[at + 2]
-  if max == '-' or (max ~= '' and dec_cmp(v, max) > 0) then return i end
-  totals[k] = v
   added[k] = dec_add(added[k] or '0', ARGV[at + 1])
+end
+for k = 1, d do
+  if added[k] then totals[k] = dec_add(totals[k], added[k]) end
+end
+for i = 0, n - 1 do
+  local at = first + 3 * i
+  local max = ARGV[at + 2]
+  if max == '-' or (max ~= '' and dec_cmp(totals[tonumber(ARGV[at])], max) > 0) then return i end
 end
 for k = 1, d do
   if added[k] then

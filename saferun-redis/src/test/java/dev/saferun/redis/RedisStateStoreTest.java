@@ -184,12 +184,22 @@ class RedisStateStoreTest {
   @Test
   void severalChargesOfOneCounterInOneCallCountTogether() {
     ChargeResult r = charge(T0, lte(DAY, "600", "1000"), lte(DAY, "500", "1000"));
-    assertThat(r.refusedIndex()).isEqualTo(1);
+    assertThat(r.refusedIndex()).isEqualTo(0);
     assertThat(store.read(DAY, T0)).isEqualByComparingTo("0");
     r = charge(T0, lte(DAY, "600", "1000"), lte(DAY, "400", "1000"));
     assertThat(r.isCharged()).isTrue();
     assertThat(r.receipt().entries()).hasSize(2);
     assertThat(store.read(DAY, T0)).isEqualByComparingTo("1000");
+  }
+
+  @Test
+  void eachLimitIsCheckedAgainstTheValueAfterAllOfTheCallsChargesToItsCounter() {
+    // the second charge has no limit, but it would push the counter past the first one's
+    ChargeResult r = charge(T0, lte(DAY, "5", "7"), lte(DAY, "5", null));
+    assertThat(r.refusedIndex()).isEqualTo(0);
+    assertThat(store.read(DAY, T0)).isEqualByComparingTo("0");
+    assertThat(charge(T0, lte(DAY, "3", "7"), lte(DAY, "4", null)).isCharged()).isTrue();
+    assertThat(store.read(DAY, T0)).isEqualByComparingTo("7");
   }
 
   @Test
