@@ -20,21 +20,22 @@ for k = 1, d do
 end
 local first = 2 + 3 * d
 local n = (#ARGV - first + 1) / 3
--- Each limit is checked against the counter's value after all of this call's charges to it, so
--- several charges of one counter can never pass a limit together.
-local added = {}
+-- Charges in request order: the first whose counter, with this and the earlier charges of the
+-- call added, passes its limit is refused.
+local running, added = {}, {}
 for i = 0, n - 1 do
   local at = first + 3 * i
-  local k = tonumber(ARGV[at])
+  local k, max = tonumber(ARGV[at]), ARGV[at + 2]
+  running[k] = dec_add(running[k] or totals[k], ARGV[at + 1])
   added[k] = dec_add(added[k] or '0', ARGV[at + 1])
+  if max == '-' or (max ~= '' and dec_cmp(running[k], max) > 0) then return i end
 end
-for k = 1, d do
-  if added[k] then totals[k] = dec_add(totals[k], added[k]) end
-end
+-- Then every limit against its counter with all of the call's charges to it, so a later charge
+-- of the same counter can never carry it past an earlier charge's limit.
 for i = 0, n - 1 do
   local at = first + 3 * i
   local max = ARGV[at + 2]
-  if max == '-' or (max ~= '' and dec_cmp(totals[tonumber(ARGV[at])], max) > 0) then return i end
+  if max ~= '' and dec_cmp(running[tonumber(ARGV[at])], max) > 0 then return i end
 end
 for k = 1, d do
   if added[k] then

@@ -96,12 +96,14 @@ class RedisApprovalStoreTest {
     final BlockingQueue<ApprovalRequest> paused = new LinkedBlockingQueue<>();
 
     Replica(String mode, Clock clock) {
-      this(mode, clock, RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build());
+      this(mode, clock, RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build());
     }
 
     Replica(String mode, Clock clock, RedisApprovalStore approvals) {
       this.approvals = approvals;
-      RedisStateStore state = RedisStateStore.builder(redis.uri()).keyPrefix(prefix).build();
+      RedisStateStore state = RedisStateStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
       closing.add(approvals);
       closing.add(state);
       this.safeRun = SafeRun.builder()
@@ -236,8 +238,10 @@ class RedisApprovalStoreTest {
 
   @Test
   void ofConcurrentTransitionsOnBothStoresExactlyOneWins() throws Exception {
-    RedisApprovalStore one = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build();
-    RedisApprovalStore two = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build();
+    RedisApprovalStore one = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
+    RedisApprovalStore two = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
     closing.add(one);
     closing.add(two);
     for (int round = 0; round < 20; round++) {
@@ -277,8 +281,10 @@ class RedisApprovalStoreTest {
 
   @Test
   void recordsReadBackExactlyOnAnyReplicaAndOpenRequestsAreFoundByCallKey() {
-    RedisApprovalStore one = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build();
-    RedisApprovalStore two = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build();
+    RedisApprovalStore one = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
+    RedisApprovalStore two = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
     closing.add(one);
     closing.add(two);
     ApprovalRecord pending = ApprovalRecord.pending(request("apr_1", "call-1"));
@@ -306,8 +312,10 @@ class RedisApprovalStoreTest {
 
   @Test
   void pendingListsOldestFirstAcrossReplicas() {
-    RedisApprovalStore one = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build();
-    RedisApprovalStore two = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix).build();
+    RedisApprovalStore one = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
+    RedisApprovalStore two = RedisApprovalStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
     closing.add(one);
     closing.add(two);
     ApprovalRequest base = request("x", null);
@@ -333,7 +341,7 @@ class RedisApprovalStoreTest {
         .reconnectDelay(Delay.constant(Duration.ofSeconds(2))).build();
     closing.add(() -> slowReconnect.shutdown(0, 2, TimeUnit.SECONDS));
     Replica a = new Replica("wait", Clock.system(), RedisApprovalStore.builder(redis.uri())
-        .keyPrefix(prefix).clientResources(slowReconnect).build());
+        .keyPrefix(prefix).clientResources(slowReconnect).commandTimeout(TestRedis.RELAXED).build());
     Replica b = new Replica("wait", Clock.system());
     Future<Execution> waiting = pool.submit(() -> a.safeRun.run(refund(8000), refundTool));
     ApprovalRequest q = a.awaitPaused();

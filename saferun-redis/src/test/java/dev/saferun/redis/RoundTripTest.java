@@ -53,7 +53,8 @@ class RoundTripTest {
   void open(TestInfo info) {
     redis = TestRedis.shared();
     prefix = TestRedis.uniquePrefix(info.getTestMethod().orElseThrow().getName());
-    store = RedisStateStore.builder(redis.uri()).keyPrefix(prefix).build();
+    store = RedisStateStore.builder(redis.uri()).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build();
   }
 
   @AfterEach

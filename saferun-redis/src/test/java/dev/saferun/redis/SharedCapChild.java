@@ -18,7 +18,8 @@ public final class SharedCapChild {
     String prefix = args[1];
     int threads = Integer.parseInt(args[2]);
     int calls = Integer.parseInt(args[3]);
-    try (RedisStateStore store = RedisStateStore.builder(uri).keyPrefix(prefix).build()) {
+    try (RedisStateStore store = RedisStateStore.builder(uri).keyPrefix(prefix)
+        .commandTimeout(TestRedis.RELAXED).build()) {
       var safeRun = Hammer.safeRun(store);
       CountDownLatch go = new CountDownLatch(1);
       System.out.println("ready");

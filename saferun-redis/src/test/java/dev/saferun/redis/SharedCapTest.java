@@ -34,8 +34,10 @@ class SharedCapTest {
   void twoInstancesWithSeparateConnectionsChargeExactlyTheCap(TestInfo info) throws Exception {
     TestRedis redis = TestRedis.shared();
     String prefix = TestRedis.uniquePrefix("two-instances");
-    try (RedisStateStore a = RedisStateStore.builder(redis.uri()).keyPrefix(prefix).build();
-        RedisStateStore b = RedisStateStore.builder(redis.uri()).keyPrefix(prefix).build()) {
+    try (RedisStateStore a = RedisStateStore.builder(redis.uri()).keyPrefix(prefix)
+            .commandTimeout(TestRedis.RELAXED).build();
+        RedisStateStore b = RedisStateStore.builder(redis.uri()).keyPrefix(prefix)
+            .commandTimeout(TestRedis.RELAXED).build()) {
       SafeRun replicaA = Hammer.safeRun(a);
       SafeRun replicaB = Hammer.safeRun(b);
       CountDownLatch go = new CountDownLatch(1);
@@ -72,7 +74,8 @@ class SharedCapTest {
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn", SharedCapChild.class.getName(),
         redis.uri(), prefix, Integer.toString(THREADS), Integer.toString(CALLS))
         .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    try (RedisStateStore store = RedisStateStore.builder(redis.uri()).keyPrefix(prefix).build();
+    try (RedisStateStore store = RedisStateStore.builder(redis.uri()).keyPrefix(prefix)
+            .commandTimeout(TestRedis.RELAXED).build();
         BufferedReader out = new BufferedReader(new InputStreamReader(child.getInputStream(),
             StandardCharsets.UTF_8));
         Writer in = new OutputStreamWriter(child.getOutputStream(), StandardCharsets.UTF_8)) {
