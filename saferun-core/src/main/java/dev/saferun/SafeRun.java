@@ -68,11 +68,23 @@ public final class SafeRun {
   private final ApprovalsImpl approvals;
   private final AtomicLong sequence = new AtomicLong();
   private final StateFailure stateFailure;
+  private final dev.saferun.internal.controls.SchemaRegistry schemas =
+      new dev.saferun.internal.controls.SchemaRegistry();
+  private final dev.saferun.internal.controls.Breakers breakers;
+  private final dev.saferun.internal.controls.SecretMasker masker =
+      new dev.saferun.internal.controls.SecretMasker();
+  private final dev.saferun.spi.SecretResolver secretResolver;
+  private final KillSwitch killSwitch;
+  private final java.util.Map<String, com.google.re2j.Pattern> resultPatterns =
+      new java.util.concurrent.ConcurrentHashMap<>();
   /** Message of an allow decided without counters (audited as such). */
   public static final String FAIL_OPEN_MESSAGE =
       "Allowed without counters (fail-open for non-financial counters): state store unavailable: ";
   /** Holds chained by later approval rules; beyond this a call is denied. */
   private static final int MAX_CHAINED_HOLDS = 5;
+
+  private final java.nio.file.Path killSwitchFile;
+  private final dev.saferun.internal.controls.FileWatcher killSwitchWatcher;
 
   private SafeRun(Builder b) {
     this.clock = b.clock;
@@ -84,10 +96,62 @@ public final class SafeRun {
     this.auditFailure = b.auditFailure;
     this.onPause = b.onPause;
     this.stateFailure = b.stateFailure;
+    this.breakers = new dev.saferun.internal.controls.Breakers((tool, open, message) ->
+        systemEvent(open ? AuditEvent.Type.BREAKER_OPENED : AuditEvent.Type.BREAKER_CLOSED, tool,
+            message, null));
+    this.secretResolver = b.secretResolver;
+    for (String name : b.maskedSecretNames) {
+      String v = b.secretResolver == null ? null : b.secretResolver.resolve(name);
+      if (v == null) {
+        throw new IllegalStateException("secret '" + name + "' to mask is not known to the"
+            + " secret resolver");
+      }
+      masker.add(v);
+    }
+    b.schemas.forEach(schemas::register);
     this.approvals = new ApprovalsImpl(
         b.approvalStore != null ? b.approvalStore : ApprovalStore.inMemory(), clock, arguments,
         this::approvalEvent);
     this.engine = newEngine(b.policies);
+    this.killSwitchFile = b.killSwitchFile;
+    this.killSwitch = new KillSwitch(clock, this::killSwitchChanged);
+    if (b.killSwitchFile != null) {
+      KillSwitch.State initial = dev.saferun.internal.controls.KillSwitchFile.read(b.killSwitchFile);
+      if (initial.engaged()) {
+        killSwitch.set(initial);
+      }
+      try {
+        this.killSwitchWatcher = new dev.saferun.internal.controls.FileWatcher(
+            java.util.Set.of(b.killSwitchFile), clock, java.time.Duration.ofMillis(50),
+            this::killSwitchFileChanged, "saferun-killswitch-watch");
+      } catch (java.io.IOException e) {
+        throw new java.io.UncheckedIOException("cannot watch " + b.killSwitchFile, e);
+      }
+    } else {
+      this.killSwitchWatcher = null;
+    }
+  }
+
+  private void killSwitchChanged(KillSwitch.State st) {
+    if (killSwitchFile != null
+        && !st.equals(dev.saferun.internal.controls.KillSwitchFile.read(killSwitchFile))) {
+      dev.saferun.internal.controls.KillSwitchFile.write(killSwitchFile, st);
+    }
+    systemEvent(st.engaged()
+            ? AuditEvent.Type.KILL_SWITCH_ENGAGED : AuditEvent.Type.KILL_SWITCH_RELEASED, "*",
+        st.engaged() ? "Kill switch engaged" + (st.tools().isEmpty() && st.agents().isEmpty()
+            ? " for every tool" : " for tools " + st.tools() + " agents " + st.agents())
+            + (st.reason() == null || st.reason().isEmpty() ? "" : ": " + st.reason())
+            : "Kill switch released", st.by());
+  }
+
+  private void killSwitchFileChanged() {
+    KillSwitch.State st = dev.saferun.internal.controls.KillSwitchFile.read(killSwitchFile);
+    if (!st.equals(killSwitch.state())) {
+      LOG.warn("[SAFERUN] kill switch {} from {}", st.engaged() ? "ENGAGED" : "released",
+          killSwitchFile);
+      killSwitch.set(st);
+    }
   }
 
   /** Starts configuring a SafeRun. */
@@ -129,6 +193,18 @@ public final class SafeRun {
    * @throws Exception what the tool threw
    */
   public Execution run(ToolCall call, ToolExecutor tool) throws Exception {
+    Objects.requireNonNull(tool, "tool");
+    return run(call, (c, secrets) -> tool.execute(c));
+  }
+
+  /**
+   * Like {@link #run(ToolCall, ToolExecutor)} for a tool that needs credentials: it gets
+   * {@link Secrets} only if its call is allowed, valid only during the call. Secret values are
+   * masked in its result, its error messages and the audit log.
+   *
+   * @throws Exception what the tool threw (secret values masked from the message)
+   */
+  public Execution run(ToolCall call, SecretToolExecutor tool) throws Exception {
     Objects.requireNonNull(call, "call");
     Objects.requireNonNull(tool, "tool");
     Step step = decide(call, true);
@@ -146,7 +222,7 @@ public final class SafeRun {
   }
 
   /**
-   * Like {@link #run} but returns the text for the model: the tool's result, or the
+   * Like {@link #run(ToolCall, ToolExecutor)} but returns the text for the model: the tool's result, or the
    * {@code [SAFERUN …]} text of a denied or held call ({@link Execution#text()}).
    *
    * @throws Exception what the tool threw; its counters were refunded first
@@ -159,6 +235,44 @@ public final class SafeRun {
   public ToolExecutor wrap(ToolExecutor tool) {
     Objects.requireNonNull(tool, "tool");
     return call -> execute(call, tool);
+  }
+
+  /** A tool needing credentials, run only for allowed calls (see {@link #run(ToolCall, SecretToolExecutor)}). */
+  public ToolExecutor wrap(SecretToolExecutor tool) {
+    Objects.requireNonNull(tool, "tool");
+    return call -> run(call, tool).text();
+  }
+
+  /** The incident-response kill switch. Survives reloads. */
+  public KillSwitch killSwitch() {
+    return killSwitch;
+  }
+
+  /**
+   * Registers (or replaces) the JSON schema of a tool's arguments, for {@code schema: strict}.
+   * Adapters call this with the schema the framework gives the model.
+   *
+   * @throws IllegalArgumentException when the schema is not a JSON object
+   */
+  public void registerSchema(String tool, String jsonSchema) {
+    schemas.register(Objects.requireNonNull(tool, "tool"), Objects.requireNonNull(jsonSchema,
+        "jsonSchema"));
+  }
+
+  /**
+   * Reports that an allowed call's tool returned an error result (rather than throwing): its
+   * counters are refunded, the tool's error breaker counts a failure, and the failure is audited.
+   */
+  public void reportToolError(Execution execution, String error) {
+    Decision d = execution.decision();
+    refundQuietly(d);
+    breakers.record(execution.call().tool(), false, clock.wallMillis());
+    outcomeEvent(execution.call(), d, AuditEvent.Type.FAILED, masker.mask(error), 0);
+  }
+
+  /** Masks every known secret value in a text (for adapters building error messages). */
+  public String maskSecrets(String text) {
+    return masker.mask(text);
   }
 
   /** Held calls: list, approve (optionally with edited arguments), deny. Thread-safe. */
@@ -206,8 +320,10 @@ public final class SafeRun {
    * @throws Exception what the tool threw; its counters were refunded first
    */
   public Execution runApproved(String approvalId, ToolExecutor tool) throws Exception {
+    Objects.requireNonNull(tool, "tool");
     Execution e = resume(approvalId);
-    return invoke(new Step(e.decision(), e.call(), e.approval(), e.redactedArguments()), tool);
+    return invoke(new Step(e.decision(), e.call(), e.approval(), e.redactedArguments()),
+        (c, secrets) -> tool.execute(c));
   }
 
   /** Takes back the counters an allowed call charged, when its tool failed. */
@@ -264,9 +380,19 @@ public final class SafeRun {
     }
   }
 
-  private Step decide(ToolCall call, boolean useApproved) {
+  private Step decide(ToolCall original, boolean useApproved) {
     long start = clock.monotonicNanos();
     Engine engine = this.engine;
+    // A secret value in the arguments is masked before anything else sees it: an agent must not
+    // pass a credential on (for example into an email body).
+    ToolCall call = masker.isEmpty() ? original
+        : original.withArguments(masker.mask(original.arguments()));
+    String stopped = killSwitch.check(call);
+    if (stopped != null) {
+      Engine.Result r = failed(call, stopped);
+      Decision d = audited(call, r, r.decision(), clock.monotonicNanos() - start, null);
+      return new Step(d, call, null, null);
+    }
     Engine.Result result = evaluateSafely(engine, call, null);
     Decision d = result.decision();
     boolean newHold = false;
@@ -379,23 +505,121 @@ public final class SafeRun {
         null, null, q, null, null);
   }
 
-  private Execution invoke(Step step, ToolExecutor tool) throws Exception {
+  private Execution invoke(Step step, SecretToolExecutor tool) throws Exception {
     Decision d = step.decision;
     if (!d.isAllowed()) {
       return new Execution(d, step.call, null, step.approval, step.redacted);
     }
     long start = clock.monotonicNanos();
+    CallSecrets secrets = new CallSecrets();
     String out;
     try {
-      out = tool.execute(step.call);
+      out = tool.execute(step.call, secrets);
     } catch (Exception | Error e) {
+      secrets.close();
       refundQuietly(d);
-      outcomeEvent(step.call, d, AuditEvent.Type.FAILED, String.valueOf(e),
-          clock.monotonicNanos() - start);
+      breakers.record(step.call.tool(), false, clock.wallMillis());
+      String message = masker.mask(String.valueOf(e));
+      outcomeEvent(step.call, d, AuditEvent.Type.FAILED, message, clock.monotonicNanos() - start);
+      if (e instanceof Exception && !masker.isEmpty() && leaksSecret(e)) {
+        throw new SafeRunException("Tool " + step.call.tool() + " failed: "
+            + masker.mask(String.valueOf(e.getMessage())) + " (secret values masked)");
+      }
       throw e;
     }
-    outcomeEvent(step.call, d, AuditEvent.Type.EXECUTED, null, clock.monotonicNanos() - start);
-    return new Execution(d, step.call, out == null ? "" : out, step.approval, step.redacted);
+    secrets.close();
+    breakers.record(step.call.tool(), true, clock.wallMillis());
+    String[] note = {null};
+    out = controlResult(step.call, out == null ? "" : out, note);
+    out = masker.mask(out);
+    outcomeEvent(step.call, d, AuditEvent.Type.EXECUTED, note[0], clock.monotonicNanos() - start);
+    return new Execution(d, step.call, out, step.approval, step.redacted);
+  }
+
+  private boolean leaksSecret(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      String m = String.valueOf(t.getMessage());
+      if (!masker.mask(m).equals(m)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Applies the tool's result controls (redaction patterns, then the size limit). */
+  private String controlResult(ToolCall call, String out, String[] note) {
+    dev.saferun.policy.ToolOptions.ResultControls rc = engine.resultControls(call);
+    if (rc == null) {
+      return out;
+    }
+    int redactions = 0;
+    String result = out;
+    for (String p : rc.redactPatterns()) {
+      com.google.re2j.Matcher m = resultPatterns.computeIfAbsent(p, com.google.re2j.Pattern::compile)
+          .matcher(result);
+      StringBuilder sb = new StringBuilder();
+      int last = 0;
+      while (m.find()) {
+        sb.append(result, last, m.start()).append("***");
+        last = m.end();
+        redactions++;
+      }
+      if (last > 0) {
+        sb.append(result, last, result.length());
+        result = sb.toString();
+      }
+    }
+    int before = result.length();
+    if (rc.maxChars() != null && result.length() > rc.maxChars()) {
+      result = result.substring(0, rc.maxChars()) + "\n[SAFERUN] result truncated: "
+          + rc.maxChars() + " of " + before + " characters shown";
+    }
+    if (redactions > 0 || before != result.length()) {
+      note[0] = "Result controls: " + redactions + " redaction(s)"
+          + (rc.maxChars() != null && before > rc.maxChars()
+              ? ", truncated from " + before + " to " + rc.maxChars() + " characters" : "");
+    }
+    return result;
+  }
+
+  /** The secrets of one allowed call: resolved on demand, masked from then on, closed after. */
+  private final class CallSecrets implements Secrets {
+    private volatile boolean closed;
+
+    @Override
+    public String get(String name) {
+      if (closed) {
+        throw new SafeRunException("Secrets are only available while the allowed call runs");
+      }
+      if (secretResolver == null) {
+        throw new SafeRunException("No secret resolver is configured"
+            + " (SafeRun.builder().secrets(...)); cannot provide '" + name + "'");
+      }
+      String v = secretResolver.resolve(name);
+      if (v == null) {
+        throw new SafeRunException("Unknown secret '" + name + "'");
+      }
+      masker.add(v);
+      return v;
+    }
+
+    void close() {
+      closed = true;
+    }
+  }
+
+  /** Audits an event that is not about one call (breaker, kill switch, reload). */
+  void systemEvent(AuditEvent.Type type, String tool, String message, String by) {
+    if (!audit.enabled()) {
+      return;
+    }
+    try {
+      audit.record(new AuditEvent(Instant.ofEpochMilli(clock.wallMillis()),
+          sequence.incrementAndGet(), type, tool, CallContext.empty(), null, null, null, null,
+          null, message, null, 0, null, by, 0, null));
+    } catch (Exception | LinkageError e) {
+      LOG.error("Audit of {} failed: {}", type, message, e);
+    }
   }
 
   private Engine.Result evaluateSafely(Engine engine, ToolCall call, Engine.Grant grant) {
@@ -467,7 +691,7 @@ public final class SafeRun {
   private Engine newEngine(PolicySet set) {
     Objects.requireNonNull(set, "policies");
     checkPrices(set, prices);
-    return new Engine(set, store, clock, prices, arguments, trace);
+    return new Engine(set, store, clock, prices, arguments, trace, schemas, breakers);
   }
 
   private static void checkPrices(PolicySet set, Map<String, BigDecimal> prices) {
@@ -576,8 +800,44 @@ public final class SafeRun {
     private int maxArgumentDepth = 32;
     private boolean trace;
     private StateFailure stateFailure = StateFailure.FAIL_CLOSED;
+    private dev.saferun.spi.SecretResolver secretResolver;
+    private final List<String> maskedSecretNames = new ArrayList<>();
+    private final Map<String, String> schemas = new LinkedHashMap<>();
+    private java.nio.file.Path killSwitchFile;
 
     private Builder() {}
+
+    /**
+     * Keeps the kill switch's state in a JSON file: read at start, written on every change, and
+     * watched, so the CLI ({@code saferun kill-switch}) or another process sharing the file can
+     * engage or release it.
+     */
+    public Builder killSwitchFile(java.nio.file.Path file) {
+      this.killSwitchFile = Objects.requireNonNull(file, "file");
+      return this;
+    }
+
+    /** Where tools' credentials come from ({@link Secrets}). Default: none. */
+    public Builder secrets(dev.saferun.spi.SecretResolver resolver) {
+      this.secretResolver = Objects.requireNonNull(resolver, "resolver");
+      return this;
+    }
+
+    /**
+     * Secrets to mask from the start, even before a tool asks for them (e.g. keys the process
+     * holds anyway). Resolved at build; an unknown name fails the build.
+     */
+    public Builder maskSecrets(String... names) {
+      maskedSecretNames.addAll(List.of(names));
+      return this;
+    }
+
+    /** Registers a tool's argument JSON schema, for {@code schema: strict}. */
+    public Builder toolSchema(String tool, String jsonSchema) {
+      schemas.put(Objects.requireNonNull(tool, "tool"), Objects.requireNonNull(jsonSchema,
+          "jsonSchema"));
+      return this;
+    }
 
     /**
      * What a call does when the state store is unavailable. Default {@link

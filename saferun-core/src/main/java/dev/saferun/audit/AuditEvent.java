@@ -60,6 +60,18 @@ public record AuditEvent(
 
   /** What an event records. */
   public enum Type {
-    ALLOWED, DENIED, HELD, APPROVED, APPROVAL_DENIED, EXPIRED, EXECUTED, FAILED
+    ALLOWED, DENIED, HELD, APPROVED, APPROVAL_DENIED, EXPIRED, EXECUTED, FAILED,
+    /** A new policy set is in force ({@code tool} is {@code "*"}, the message lists versions). */
+    POLICY_RELOADED,
+    /** A policy change failed to load; the previous set stays in force. */
+    POLICY_REJECTED,
+    /** A tool's error breaker opened; its calls are denied until a trial call succeeds. */
+    BREAKER_OPENED,
+    /** A tool's error breaker closed again. */
+    BREAKER_CLOSED,
+    /** The kill switch was engaged: matching calls are denied. */
+    KILL_SWITCH_ENGAGED,
+    /** The kill switch was released. */
+    KILL_SWITCH_RELEASED
   }
 }

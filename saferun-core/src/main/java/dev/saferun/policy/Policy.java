@@ -37,11 +37,14 @@ public final class Policy {
   private final Map<String, List<Rule>> tools;
   private final List<Rule> allToolsRules;
   private final List<String> warnings;
+  private final Map<String, ToolOptions> toolOptions;
+  private final ToolOptions.SchemaMode schemaDefault;
 
   Policy(String name, String description, String version, String source, boolean defaultAllow,
       Mode mode, Map<String, List<String>> match, List<String> hide, boolean hideUnlisted,
       List<String> redact, Approvals approvals, Map<String, List<Rule>> tools,
-      List<Rule> allToolsRules, List<String> warnings) {
+      List<Rule> allToolsRules, List<String> warnings, Map<String, ToolOptions> toolOptions,
+      ToolOptions.SchemaMode schemaDefault) {
     this.name = name;
     this.description = description;
     this.version = version;
@@ -56,6 +59,8 @@ public final class Policy {
     this.tools = tools;
     this.allToolsRules = allToolsRules;
     this.warnings = warnings;
+    this.toolOptions = toolOptions;
+    this.schemaDefault = schemaDefault;
   }
 
   /** Starts a policy in Java. Validation happens in {@link Builder#build()}. */
@@ -124,6 +129,25 @@ public final class Policy {
     return allToolsRules;
   }
 
+  /**
+   * The options of a tool (its own entry over the {@code "*"} entry, schema mode over the
+   * policy's {@code schema:} default); {@link ToolOptions#NONE} when there are none.
+   */
+  public ToolOptions toolOptions(String tool) {
+    ToolOptions own = toolOptions.get(tool);
+    ToolOptions all = toolOptions.get(ALL_TOOLS);
+    ToolOptions merged = own == null ? (all == null ? ToolOptions.NONE : all) : own.orElse(all);
+    if (merged.schema() == null && schemaDefault != null) {
+      merged = new ToolOptions(schemaDefault, merged.breaker(), merged.result());
+    }
+    return merged;
+  }
+
+  /** The policy-level {@code schema:} default, or {@code null}. */
+  public ToolOptions.SchemaMode schemaDefault() {
+    return schemaDefault;
+  }
+
   /** Warnings found while validating (rules that can never pass, unreachable rules…). */
   public List<String> warnings() {
     return warnings;
@@ -182,6 +206,7 @@ public final class Policy {
     Object approvalTimeout;
     Object approvalOnTimeout;
     Object approvalMode;
+    Object schema;
     final Map<String, ToolBuilder> tools = new LinkedHashMap<>();
     String source = "<java>";
     byte[] sourceBytes;
@@ -242,6 +267,12 @@ public final class Policy {
       return this;
     }
 
+    /** Policy-wide argument schema checking: {@code "strict"} or {@code "off"}. */
+    public Builder schema(String mode) {
+      this.schema = mode;
+      return this;
+    }
+
     /** Lists a tool with the rules the consumer adds ({@code "*"} for rules on every tool). */
     public Builder tool(String tool, Consumer<ToolBuilder> rules) {
       ToolBuilder tb = tools.computeIfAbsent(tool, ToolBuilder::new);
@@ -276,9 +307,39 @@ public final class Policy {
     final String tool;
     final List<RuleBuilder> rules = new ArrayList<>();
     boolean rulesGiven;
+    Object schema;
+    Map<String, Object> breaker;
+    Map<String, Object> result;
 
     ToolBuilder(String tool) {
       this.tool = tool;
+    }
+
+    /** {@code schema: strict|off} for this tool. */
+    public ToolBuilder schema(String mode) {
+      this.schema = mode;
+      return this;
+    }
+
+    /** An error breaker: open after {@code failures} within {@code window}, probe after cooldown. */
+    public ToolBuilder breaker(int failures, String window, String cooldown) {
+      breaker = new LinkedHashMap<>();
+      breaker.put("failures", BigDecimal.valueOf(failures));
+      breaker.put("window", window);
+      breaker.put("cooldown", cooldown);
+      return this;
+    }
+
+    /** Result controls: maximum characters (or null) and RE2 patterns masked with {@code ***}. */
+    public ToolBuilder result(Integer maxChars, String... redactPatterns) {
+      result = new LinkedHashMap<>();
+      if (maxChars != null) {
+        result.put("max_chars", BigDecimal.valueOf(maxChars));
+      }
+      if (redactPatterns.length > 0) {
+        result.put("redact", new ArrayList<Object>(Arrays.asList(redactPatterns)));
+      }
+      return this;
     }
 
     /** Adds a rule, configured by the consumer. */

@@ -29,9 +29,9 @@ import java.util.Map;
  */
 public final class PolicyLoader {
   static final List<String> TOP_KEYS = List.of("version", "name", "description", "default",
-      "mode", "match", "hide", "hide_unlisted", "redact", "approvals", "tools");
+      "mode", "match", "hide", "hide_unlisted", "redact", "approvals", "tools", "schema");
   static final List<String> APPROVAL_KEYS = List.of("default_timeout", "on_timeout", "mode");
-  static final List<String> TOOL_KEYS = List.of("rules");
+  static final List<String> TOOL_KEYS = List.of("rules", "schema", "breaker", "result");
   static final List<String> RULE_KEYS = List.of("name", "action", "conditions", "on_deny", "state",
       "rate_limit", "spend", "loop", "approval_timeout", "mode");
   static final List<String> CONDITION_KEYS = List.of("path", "op", "value");
@@ -173,6 +173,9 @@ public final class PolicyLoader {
           case "tools":
             tools(v);
             break;
+          case "schema":
+            b.schema = scalar(v, key);
+            break;
           default:
             break; // reported by checkKeys
         }
@@ -246,6 +249,16 @@ public final class PolicyLoader {
         }
         YMap tm = (YMap) tv;
         checkKeys(tm, at, TOOL_KEYS);
+        recordKeys(tm, at);
+        if (tm.get("schema") != null) {
+          tb.schema = scalar(tm.get("schema"), at + ".schema");
+        }
+        if (tm.get("breaker") != null) {
+          tb.breaker = block(tm.get("breaker"), at + ".breaker");
+        }
+        if (tm.get("result") != null) {
+          tb.result = block(tm.get("result"), at + ".result");
+        }
         YNode rules = tm.get("rules");
         if (rules == null || isNull(rules)) {
           continue;

@@ -137,6 +137,14 @@ final class PolicyValidator {
       }
     });
 
+    ToolOptions.SchemaMode schemaDefault = schemaMode(b.schema, "schema");
+    Map<String, ToolOptions> options = new LinkedHashMap<>();
+    for (Map.Entry<String, Policy.ToolBuilder> e : b.tools.entrySet()) {
+      ToolOptions o = toolOptions(e.getKey(), e.getValue());
+      if (o != null) {
+        options.put(e.getKey(), o);
+      }
+    }
     Map<String, List<Rule>> tools = new LinkedHashMap<>();
     List<Rule> all = List.of();
     for (Map.Entry<String, Policy.ToolBuilder> e : b.tools.entrySet()) {
@@ -175,16 +183,16 @@ final class PolicyValidator {
     Policy policy = new Policy(name, b.description, version1 == null ? "" : version1, b.source,
         defaultAllow, mode, Collections.unmodifiableMap(match), hide, hideUnlisted, redact,
         new Policy.Approvals(approvalTimeout, waitMode), Collections.unmodifiableMap(tools), all,
-        List.copyOf(warningTexts));
+        List.copyOf(warningTexts), Map.copyOf(options), schemaDefault);
     if (version1 == null) {
       // Java-built: a stable fingerprint of the validated content.
       String canonical = name + '\n' + defaultAllow + '\n' + mode + '\n' + match + '\n' + hide
           + '\n' + hideUnlisted + '\n' + redact + '\n' + policy.approvals() + '\n' + tools + '\n'
-          + all;
+          + all + '\n' + options + '\n' + schemaDefault;
       policy = new Policy(name, b.description, sha256(canonical.getBytes(StandardCharsets.UTF_8)),
           b.source, defaultAllow, mode, Collections.unmodifiableMap(match), hide, hideUnlisted,
           redact, policy.approvals(), Collections.unmodifiableMap(tools), all,
-          List.copyOf(warningTexts));
+          List.copyOf(warningTexts), Map.copyOf(options), schemaDefault);
     }
     return policy;
   }
@@ -192,6 +200,94 @@ final class PolicyValidator {
   /** The problems found, warnings included, for callers that only validate. */
   List<Problem> problems() {
     return problems;
+  }
+
+  // ---------------------------------------------------------------- tool options
+
+  private ToolOptions.SchemaMode schemaMode(Object raw, String at) {
+    if (raw == null) {
+      return null;
+    }
+    if ("strict".equals(raw)) {
+      return ToolOptions.SchemaMode.STRICT;
+    }
+    if ("off".equals(raw)) {
+      return ToolOptions.SchemaMode.OFF;
+    }
+    error(at, "schema must be strict or off, got " + describe(raw)
+        + suggest(String.valueOf(raw), List.of("strict", "off")));
+    return null;
+  }
+
+  private ToolOptions toolOptions(String tool, Policy.ToolBuilder tb) {
+    String at = "tools." + tool;
+    ToolOptions.SchemaMode schema = schemaMode(tb.schema, at + ".schema");
+    ToolOptions.Breaker breaker = null;
+    if (tb.breaker != null) {
+      for (String key : tb.breaker.keySet()) {
+        if (!List.of("failures", "window", "cooldown").contains(key)) {
+          error(at + ".breaker." + key, "unknown key '" + key + "' in breaker"
+              + suggest(key, List.of("failures", "window", "cooldown")));
+        }
+      }
+      Object f = tb.breaker.get("failures");
+      int failures = 0;
+      if (!(f instanceof BigDecimal) || ((BigDecimal) f).stripTrailingZeros().scale() > 0
+          || ((BigDecimal) f).signum() <= 0 || ((BigDecimal) f).compareTo(BigDecimal.valueOf(10_000)) > 0) {
+        error(at + ".breaker.failures", "breaker failures must be a whole number from 1 to 10000,"
+            + " got " + describe(f));
+      } else {
+        failures = ((BigDecimal) f).intValueExact();
+      }
+      Duration window = tb.breaker.get("window") == null ? null
+          : duration(tb.breaker.get("window"), at + ".breaker.window");
+      Duration cooldown = tb.breaker.get("cooldown") == null ? null
+          : duration(tb.breaker.get("cooldown"), at + ".breaker.cooldown");
+      if (window == null && tb.breaker.get("window") == null) {
+        error(at + ".breaker", "breaker needs a window (e.g. 1m)");
+      }
+      if (cooldown == null && tb.breaker.get("cooldown") == null) {
+        error(at + ".breaker", "breaker needs a cooldown (e.g. 30s)");
+      }
+      if (failures > 0 && window != null && cooldown != null) {
+        breaker = new ToolOptions.Breaker(failures, window, cooldown);
+      }
+    }
+    ToolOptions.ResultControls result = null;
+    if (tb.result != null) {
+      for (String key : tb.result.keySet()) {
+        if (!List.of("max_chars", "redact").contains(key)) {
+          error(at + ".result." + key, "unknown key '" + key + "' in result"
+              + suggest(key, List.of("max_chars", "redact")));
+        }
+      }
+      Integer max = null;
+      Object m = tb.result.get("max_chars");
+      if (m != null) {
+        if (!(m instanceof BigDecimal) || ((BigDecimal) m).stripTrailingZeros().scale() > 0
+            || ((BigDecimal) m).signum() <= 0
+            || ((BigDecimal) m).compareTo(BigDecimal.valueOf(100_000_000)) > 0) {
+          error(at + ".result.max_chars", "max_chars must be a whole number from 1 to 100000000,"
+              + " got " + describe(m));
+        } else {
+          max = ((BigDecimal) m).intValueExact();
+        }
+      }
+      List<String> patterns = strings(tb.result.get("redact"), at + ".result.redact", true);
+      for (int i = 0; i < patterns.size(); i++) {
+        try {
+          Pattern.compile(patterns.get(i));
+        } catch (PatternSyntaxException e) {
+          error(at + ".result.redact[" + i + "]", "pattern does not compile (RE2 syntax): "
+              + e.getMessage());
+        }
+      }
+      result = new ToolOptions.ResultControls(max, patterns);
+    }
+    if (schema == null && breaker == null && result == null) {
+      return null;
+    }
+    return new ToolOptions(schema, breaker, result);
   }
 
   // ---------------------------------------------------------------- counters

@@ -17,9 +17,11 @@ import java.util.List;
 public interface StateStore {
 
   /**
-   * Atomically checks every limited charge against {@code current + amount} and, if all fit,
-   * adds every amount. Either all counters are charged or none is; no interleaving of concurrent
-   * calls may push a counter past its limit.
+   * Atomically checks every limited charge and, if all fit, adds every amount. Each limit is
+   * checked against the counter's value after <em>all</em> of this call's charges to that
+   * counter ({@link Charge#fits} is given the value with the other charges included). Either all
+   * counters are charged or none is; no interleaving of concurrent calls may push a counter past
+   * its limit.
    */
   ChargeResult charge(List<Charge> charges, long nowMillis);
 

@@ -37,6 +37,8 @@ final class Compiled {
     final Set<String> hide;
     final boolean hideAll;
     final Map<String, CounterTpl> counters = new HashMap<>();
+    final Map<String, dev.saferun.policy.ToolOptions> options = new HashMap<>();
+    final dev.saferun.policy.ToolOptions unlistedOptions;
 
     CPolicy(Policy p) {
       this.policy = p;
@@ -53,6 +55,15 @@ final class Compiled {
       defineCounters(p.allToolsRules());
       p.tools().forEach((tool, rules) -> this.tools.put(tool, compile(tool, rules)));
       this.all = compile(Policy.ALL_TOOLS, p.allToolsRules());
+      for (String tool : p.tools().keySet()) {
+        options.put(tool, p.toolOptions(tool));
+      }
+      this.unlistedOptions = p.toolOptions("\u0000");
+    }
+
+    dev.saferun.policy.ToolOptions options(String tool) {
+      dev.saferun.policy.ToolOptions o = options.get(tool);
+      return o != null ? o : unlistedOptions;
     }
 
     private void defineCounters(List<Rule> rules) {

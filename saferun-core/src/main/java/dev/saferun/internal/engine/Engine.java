@@ -31,7 +31,9 @@ import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -55,9 +57,21 @@ public final class Engine {
   private final Map<String, BigDecimal> prices;
   private final Arguments arguments;
   private final boolean trace;
+  private final dev.saferun.internal.controls.SchemaRegistry schemas;
+  private final dev.saferun.internal.controls.Breakers breakers;
 
   public Engine(PolicySet set, StateStore store, Clock clock, Map<String, BigDecimal> prices,
       Arguments arguments, boolean trace) {
+    this(set, store, clock, prices, arguments, trace,
+        new dev.saferun.internal.controls.SchemaRegistry(),
+        new dev.saferun.internal.controls.Breakers((t, o, m) -> { }));
+  }
+
+  public Engine(PolicySet set, StateStore store, Clock clock, Map<String, BigDecimal> prices,
+      Arguments arguments, boolean trace, dev.saferun.internal.controls.SchemaRegistry schemas,
+      dev.saferun.internal.controls.Breakers breakers) {
+    this.schemas = schemas;
+    this.breakers = breakers;
     this.set = set;
     this.store = store;
     this.clock = clock;
@@ -199,6 +213,47 @@ public final class Engine {
   }
 
   /**
+   * The result controls for a call: over every matching enforcing policy, the smallest
+   * {@code max_chars} and all {@code redact} patterns; {@code null} when none applies.
+   */
+  public dev.saferun.policy.ToolOptions.ResultControls resultControls(ToolCall call) {
+    Integer max = null;
+    List<String> patterns = null;
+    for (CPolicy p : policies) {
+      if (p.shadow || !p.policy.matches(call.context().asMap())) {
+        continue;
+      }
+      dev.saferun.policy.ToolOptions.ResultControls rc = p.options(call.tool()).result();
+      if (rc == null) {
+        continue;
+      }
+      if (rc.maxChars() != null) {
+        max = max == null ? rc.maxChars() : Math.min(max, rc.maxChars());
+      }
+      if (!rc.redactPatterns().isEmpty()) {
+        if (patterns == null) {
+          patterns = new ArrayList<>();
+        }
+        patterns.addAll(rc.redactPatterns());
+      }
+    }
+    return max == null && patterns == null ? null
+        : new dev.saferun.policy.ToolOptions.ResultControls(max,
+            patterns == null ? List.of() : patterns);
+  }
+
+  /** Whether any matching enforcing policy configures a breaker for this tool. */
+  public boolean hasBreaker(ToolCall call) {
+    for (CPolicy p : policies) {
+      if (!p.shadow && p.policy.matches(call.context().asMap())
+          && p.options(call.tool()).breaker() != null) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
    * A counter's current value as a call with this context would see it.
    *
    * @param qualifiedName {@code <scope>.<counter>}, e.g. {@code create_refund.daily_total}
@@ -272,6 +327,8 @@ public final class Engine {
     List<RuleTrace> traces;
     final List<Pending> enforcedCharges = new ArrayList<>(4);
     final List<Pending> shadowCharges = new ArrayList<>(2);
+    /** Loop-breaker attempts recorded by this call, by key: one call is one attempt. */
+    final Map<String, Long> loopAttempts = new HashMap<>(4);
     boolean shadowInvolved;
     String canonicalArgs;
     String argsHash;
@@ -344,22 +401,24 @@ public final class Engine {
       if (decided == null) {
         // Step 5: charge every counter of every enforcing policy at once, or none.
         if (!enforcedCharges.isEmpty()) {
-          ChargeResult r = store.charge(charges(enforcedCharges), now);
+          List<Pending> pending = onePerCounter(enforcedCharges);
+          ChargeResult r = store.charge(charges(pending), now);
           if (r.isCharged()) {
             receipt = r.receipt();
           } else {
-            Pending refused = enforcedCharges.get(r.refusedIndex());
+            Pending refused = pending.get(r.refusedIndex());
             decided = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
                 refused.rule.limitMessage, retryAfter(refused.rule));
             traceCharge(refused.rule, refused.rule.limitMessage);
           }
         }
         if (decided == null && shadowView == null && !shadowCharges.isEmpty()) {
-          ChargeResult r = store.charge(charges(shadowCharges), now);
+          List<Pending> pending = onePerCounter(shadowCharges);
+          ChargeResult r = store.charge(charges(pending), now);
           if (r.isCharged()) {
             receipt = merge(receipt, r.receipt());
           } else {
-            Pending refused = shadowCharges.get(r.refusedIndex());
+            Pending refused = pending.get(r.refusedIndex());
             shadowView = new Verdict(Outcome.DENY, refused.rule.policy, refused.rule,
                 refused.rule.limitMessage, retryAfter(refused.rule));
           }
@@ -401,6 +460,38 @@ public final class Engine {
       List<ChargeReceipt.Entry> all = new ArrayList<>(a.entries());
       all.addAll(b.entries());
       return new ChargeReceipt(all);
+    }
+
+    /**
+     * One charge per counter key. Policies of a set that define the same counter
+     * ({@code <scope>.<counter>}, window, per) share it, and one allowed call charges it once:
+     * with the largest amount asked for and the strictest limit (whose rule names a refusal).
+     */
+    private List<Pending> onePerCounter(List<Pending> pending) {
+      if (pending.size() < 2) {
+        return pending;
+      }
+      Map<String, Pending> byKey = new LinkedHashMap<>();
+      for (Pending p : pending) {
+        byKey.merge(p.charge.key().storageKey(), p, (a, b) -> {
+          Pending strict = stricter(b.charge, a.charge) ? b : a;
+          BigDecimal amount = a.charge.amount().max(b.charge.amount());
+          return new Pending(new Charge(strict.charge.key(), amount, strict.charge.limit(),
+              strict.charge.inclusive()), strict.rule);
+        });
+      }
+      return byKey.size() == pending.size() ? pending : new ArrayList<>(byKey.values());
+    }
+
+    private boolean stricter(Charge a, Charge b) {
+      if (a.limit() == null) {
+        return false;
+      }
+      if (b.limit() == null) {
+        return true;
+      }
+      int cmp = a.limit().compareTo(b.limit());
+      return cmp < 0 || (cmp == 0 && !a.inclusive() && b.inclusive());
     }
 
     private List<Charge> charges(List<Pending> pending) {
@@ -464,6 +555,30 @@ public final class Engine {
           return p.shadow ? new Verdict[] {null, v} : new Verdict[] {v, v};
         }
         rules = new CRule[0];
+      }
+      // Per-tool controls before any rule: the error breaker, then the argument schema.
+      dev.saferun.policy.ToolOptions opts = p.options(tool);
+      if (opts.breaker() != null && !p.shadow) {
+        String m = breakers.check(tool, opts.breaker(), now);
+        if (m != null) {
+          Verdict v = new Verdict(Outcome.DENY, p, null, m, null);
+          return new Verdict[] {v, v};
+        }
+      }
+      if (opts.schema() == dev.saferun.policy.ToolOptions.SchemaMode.STRICT) {
+        String m = null;
+        if (!schemas.has(tool)) {
+          m = "Tool \"" + tool + "\" requires a schema (schema: strict) but none is registered";
+        } else {
+          String violation = schemas.firstViolation(tool, args);
+          if (violation != null) {
+            m = "Arguments do not match the schema of tool \"" + tool + "\": " + violation;
+          }
+        }
+        if (m != null) {
+          Verdict v = new Verdict(Outcome.DENY, p, null, m, null);
+          return p.shadow ? new Verdict[] {null, v} : new Verdict[] {v, v};
+        }
       }
       // Loop breakers count every attempt, whatever the decision: record them first.
       long[] toolAttempts = recordLoops(rules);
@@ -529,7 +644,9 @@ public final class Engine {
           String run = ctx.get(dev.saferun.CallContext.RUN);
           CounterKey key = CounterKey.of(tool + "." + r.loopScopeName, r.loop.window(),
               "args=" + argsHash + (run == null ? "" : "&run=" + run), r.shadow);
-          attempts[i] = store.recordAttempt(key, now);
+          // The same breaker may be defined in several policies of the set: record one attempt.
+          attempts[i] = loopAttempts.computeIfAbsent(key.storageKey(),
+              k -> store.recordAttempt(key, now));
         }
       }
       return attempts;

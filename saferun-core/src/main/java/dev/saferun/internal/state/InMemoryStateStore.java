@@ -114,19 +114,21 @@ public final class InMemoryStateStore implements StateStore {
         if (retired) {
           continue;
         }
-        // Check all, counting several charges of one counter together.
-        BigDecimal[] running = new BigDecimal[d];
+        // Check all: each limit against the counter's value after ALL of this call's charges to
+        // it, so several charges of one counter can never pass a limit together.
+        BigDecimal[] total = new BigDecimal[d];
+        for (int i = 0; i < n; i++) {
+          int slot = slotOf[i];
+          if (total[slot] == null) {
+            total[slot] = distinct[slot].sum(nowMillis);
+          }
+          total[slot] = total[slot].add(charges.get(i).amount());
+        }
         for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
-          int slot = slotOf[i];
-          BigDecimal current = running[slot];
-          if (current == null) {
-            current = distinct[slot].sum(nowMillis);
-          }
-          if (!c.fits(current)) {
+          if (!c.fits(total[slotOf[i]].subtract(c.amount()))) {
             return ChargeResult.refused(i);
           }
-          running[slot] = current.add(c.amount());
         }
         ChargeReceipt.Entry[] entries = new ChargeReceipt.Entry[n];
         for (int i = 0; i < n; i++) {

@@ -76,8 +76,20 @@ class InMemoryStateStoreTest {
   void severalChargesOfOneCounterInOneCallAreCheckedTogether() {
     Charge c = one("x", Window.DAY, 3);
     Charge twice = new Charge(c.key(), new BigDecimal("2"), BigDecimal.valueOf(3), true);
-    assertThat(store.charge(List.of(twice, twice), clock.wallMillis()).refusedIndex()).isEqualTo(1);
+    assertThat(store.charge(List.of(twice, twice), clock.wallMillis()).refusedIndex()).isZero();
     assertThat(store.read(c.key(), clock.wallMillis())).isEqualByComparingTo("0");
+  }
+
+  @Test
+  void everyLimitSeesTheCallsTotalForItsCounter() {
+    // team lte 100 and company lte 1000 on one counter: 60 + 60 in one call must be refused
+    CounterKey k = CounterKey.of("refund.daily", Window.DAY, "", false);
+    Charge team = new Charge(k, new BigDecimal("60"), new BigDecimal("100"), true);
+    Charge company = new Charge(k, new BigDecimal("60"), new BigDecimal("1000"), true);
+    assertThat(store.charge(List.of(team, company), clock.wallMillis()).refusedIndex()).isZero();
+    assertThat(store.charge(List.of(company, team), clock.wallMillis()).refusedIndex())
+        .isEqualTo(1);
+    assertThat(store.read(k, clock.wallMillis())).isEqualByComparingTo("0");
   }
 
   @Test

@@ -109,7 +109,7 @@ class DocumentedReadingsTest {
   }
 
   @Test
-  void policiesDefiningTheSameCounterShareItAndEachChargesIt() {
+  void policiesDefiningTheSameCounterShareItAndACallChargesItOnce() {
     String team = "version: \"1\"\nname: team\ntools:\n  create_refund:\n    rules:\n"
         + "      - name: t\n        state: {counter: daily_total, window: day,"
         + " increment_from: args.amount}\n";
@@ -119,7 +119,7 @@ class DocumentedReadingsTest {
     safeRun.evaluate(ToolCall.of("create_refund", "{\"amount\": 40}"));
 
     assertThat(safeRun.counter("create_refund.daily_total", CallContext.empty()))
-        .isEqualByComparingTo("80");
+        .isEqualByComparingTo("40");
   }
 
   @Test
