@@ -17,11 +17,12 @@ import java.util.List;
 public interface StateStore {
 
   /**
-   * Atomically checks every limited charge and, if all fit, adds every amount. Each limit is
-   * checked against the counter's value after <em>all</em> of this call's charges to that
-   * counter ({@link Charge#fits} is given the value with the other charges included). Either all
-   * counters are charged or none is; no interleaving of concurrent calls may push a counter past
-   * its limit.
+   * Atomically checks every limited charge and, if all fit, adds every amount. Two checks, both
+   * on the values before this call plus this call's charges: first in order, the running value
+   * of each charge's counter (the first charge that passes its limit is refused); then each
+   * limit against its counter's value after <em>all</em> of this call's charges to it, so
+   * several charges of one counter never pass a limit together. Either all counters are charged
+   * or none is; no interleaving of concurrent calls may push a counter past its limit.
    */
   ChargeResult charge(List<Charge> charges, long nowMillis);
 

@@ -114,19 +114,24 @@ public final class InMemoryStateStore implements StateStore {
         if (retired) {
           continue;
         }
-        // Check all: each limit against the counter's value after ALL of this call's charges to
-        // it, so several charges of one counter can never pass a limit together.
-        BigDecimal[] total = new BigDecimal[d];
-        for (int i = 0; i < n; i++) {
-          int slot = slotOf[i];
-          if (total[slot] == null) {
-            total[slot] = distinct[slot].sum(nowMillis);
-          }
-          total[slot] = total[slot].add(charges.get(i).amount());
-        }
+        // Pass 1, in order: the first charge whose running value passes its limit is refused.
+        BigDecimal[] running = new BigDecimal[d];
         for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
-          if (!c.fits(total[slotOf[i]].subtract(c.amount()))) {
+          int slot = slotOf[i];
+          if (running[slot] == null) {
+            running[slot] = distinct[slot].sum(nowMillis);
+          }
+          if (!c.fits(running[slot])) {
+            return ChargeResult.refused(i);
+          }
+          running[slot] = running[slot].add(c.amount());
+        }
+        // Pass 2: every limit also holds for the counter's value after all of this call's
+        // charges, so several charges of one counter can never pass a limit together.
+        for (int i = 0; i < n; i++) {
+          Charge c = charges.get(i);
+          if (!c.fits(running[slotOf[i]].subtract(c.amount()))) {
             return ChargeResult.refused(i);
           }
         }
