@@ -22,14 +22,14 @@ import java.util.concurrent.CopyOnWriteArrayList;
  * An OpenAI chat-completions endpoint on the loopback interface that answers from a queue and
  * records every request body, so tests can assert on exactly what the real OpenAI client sent.
  */
-final class LoopbackOpenAi implements AutoCloseable {
+public final class LoopbackOpenAi implements AutoCloseable {
   static final ObjectMapper JSON = new ObjectMapper();
 
-  final List<JsonNode> requests = new CopyOnWriteArrayList<>();
+  public final List<JsonNode> requests = new CopyOnWriteArrayList<>();
   private final Queue<String> replies = new ConcurrentLinkedQueue<>();
   private final HttpServer server;
 
-  LoopbackOpenAi() {
+  public LoopbackOpenAi() {
     try {
       server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     } catch (IOException e) {
@@ -40,11 +40,11 @@ final class LoopbackOpenAi implements AutoCloseable {
   }
 
   /** The base URL for {@code OpenAiChatOptions.baseUrl} / {@code spring.ai.openai.base-url}. */
-  String baseUrl() {
+  public String baseUrl() {
     return "http://127.0.0.1:" + server.getAddress().getPort() + "/v1";
   }
 
-  LoopbackOpenAi thenToolCalls(String[]... idNameArgs) {
+  public LoopbackOpenAi thenToolCalls(String[]... idNameArgs) {
     ArrayNode calls = JSON.createArrayNode();
     for (String[] c : idNameArgs) {
       ObjectNode call = calls.addObject();
@@ -61,7 +61,7 @@ final class LoopbackOpenAi implements AutoCloseable {
     return this;
   }
 
-  LoopbackOpenAi thenText(String text) {
+  public LoopbackOpenAi thenText(String text) {
     ObjectNode message = JSON.createObjectNode();
     message.put("role", "assistant");
     message.put("content", text);
@@ -102,7 +102,7 @@ final class LoopbackOpenAi implements AutoCloseable {
   }
 
   /** Names of the tools offered in request {@code i}. */
-  List<String> toolNames(int i) {
+  public List<String> toolNames(int i) {
     List<String> names = new ArrayList<>();
     for (JsonNode t : requests.get(i).path("tools")) {
       names.add(t.path("function").path("name").asText());
@@ -111,7 +111,7 @@ final class LoopbackOpenAi implements AutoCloseable {
   }
 
   /** The {@code role: tool} messages of request {@code i}. */
-  List<JsonNode> toolMessages(int i) {
+  public List<JsonNode> toolMessages(int i) {
     List<JsonNode> out = new ArrayList<>();
     for (JsonNode m : requests.get(i).path("messages")) {
       if ("tool".equals(m.path("role").asText())) {

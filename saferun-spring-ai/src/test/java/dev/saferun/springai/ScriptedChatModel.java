@@ -24,35 +24,35 @@ import reactor.core.publisher.Flux;
  * {@link ToolCallingChatOptions} from {@link #getOptions()}: a model that does not makes
  * ChatClient drop every tool, silently.
  */
-final class ScriptedChatModel implements ChatModel {
-  final List<Prompt> prompts = new CopyOnWriteArrayList<>();
+public final class ScriptedChatModel implements ChatModel {
+  public final List<Prompt> prompts = new CopyOnWriteArrayList<>();
   private final Deque<Function<Prompt, ChatResponse>> script = new ArrayDeque<>();
   private final Function<Prompt, ChatResponse> fallback;
 
   /** A model that answers with the script's steps in order. */
-  ScriptedChatModel() {
+  public ScriptedChatModel() {
     this(p -> {
       throw new IllegalStateException("the script is over");
     });
   }
 
   /** A model that answers with {@code responder} once the script is over (thread-safe use). */
-  ScriptedChatModel(Function<Prompt, ChatResponse> responder) {
+  public ScriptedChatModel(Function<Prompt, ChatResponse> responder) {
     this.fallback = responder;
   }
 
-  ScriptedChatModel then(Function<Prompt, ChatResponse> step) {
+  public ScriptedChatModel then(Function<Prompt, ChatResponse> step) {
     synchronized (script) {
       script.add(step);
     }
     return this;
   }
 
-  ScriptedChatModel thenToolCalls(AssistantMessage.ToolCall... calls) {
+  public ScriptedChatModel thenToolCalls(AssistantMessage.ToolCall... calls) {
     return then(p -> toolCalls(calls));
   }
 
-  ScriptedChatModel thenText(String text) {
+  public ScriptedChatModel thenText(String text) {
     return then(p -> text(text));
   }
 
@@ -76,21 +76,21 @@ final class ScriptedChatModel implements ChatModel {
     return ToolCallingChatOptions.builder().build();
   }
 
-  static AssistantMessage.ToolCall call(String id, String name, String json) {
+  public static AssistantMessage.ToolCall call(String id, String name, String json) {
     return new AssistantMessage.ToolCall(id, "function", name, json);
   }
 
-  static ChatResponse toolCalls(AssistantMessage.ToolCall... calls) {
+  public static ChatResponse toolCalls(AssistantMessage.ToolCall... calls) {
     return new ChatResponse(List.of(new Generation(AssistantMessage.builder().content("")
         .toolCalls(List.of(calls)).build())));
   }
 
-  static ChatResponse text(String text) {
+  public static ChatResponse text(String text) {
     return new ChatResponse(List.of(new Generation(new AssistantMessage(text))));
   }
 
   /** Names of the tools the model was offered in prompt {@code i}. */
-  List<String> toolsOffered(int i) {
+  public List<String> toolsOffered(int i) {
     ChatOptions o = prompts.get(i).getOptions();
     List<String> names = new ArrayList<>();
     if (o instanceof ToolCallingChatOptions t && t.getToolCallbacks() != null) {
@@ -120,7 +120,7 @@ final class ScriptedChatModel implements ChatModel {
     return out;
   }
 
-  Map<String, String> toolResults(int i) {
+  public Map<String, String> toolResults(int i) {
     return toolResults(prompts.get(i));
   }
 }

@@ -9,8 +9,8 @@ import org.springframework.ai.tool.annotation.ToolParam;
 
 /** A fake CRM as {@code @Tool} methods; records every call that actually ran. */
 public class SupportTools {
-  final List<String> ran = new CopyOnWriteArrayList<>();
-  final List<Map<String, Object>> contexts = new CopyOnWriteArrayList<>();
+  public final List<String> ran = new CopyOnWriteArrayList<>();
+  public final List<Map<String, Object>> contexts = new CopyOnWriteArrayList<>();
 
   @Tool(name = "get_customer", description = "Look a customer up")
   public String getCustomer(@ToolParam(description = "customer id") String id) {
