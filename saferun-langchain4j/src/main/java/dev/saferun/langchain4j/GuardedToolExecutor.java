@@ -57,16 +57,12 @@ final class GuardedToolExecutor implements ToolExecutor {
         ToolExecutionRequest forwarded = Objects.equals(approved.arguments(), request.arguments())
             ? request : request.toBuilder().arguments(approved.arguments()).build();
         ToolExecutionResult r = delegate.executeWithContext(forwarded, context);
-        if (r != null && r.isError()) {
-          throw new ErrorResult(r);
-        }
         ran[0] = r;
-        return "";
+        // SafeRun applies the policy's result controls and secret masking to this text.
+        return r == null ? "" : text(r);
       });
-    } catch (ErrorResult err) {
-      // SafeRun refunded the call's counters and audited the failure (SPEC §4.2).
-      return err.result;
     } catch (RuntimeException | Error x) {
+      // The tool threw: SafeRun refunded its counters; LangChain4j's error handlers take over.
       throw x;
     } catch (Exception x) {
       throw new ToolExecutionException(x);
@@ -75,17 +71,22 @@ final class GuardedToolExecutor implements ToolExecutor {
       return refusal(e);
     }
     ToolExecutionResult r = ran[0];
-    if (e.approval() == null || r == null) {
-      return r;
+    if (r == null) {
+      return null;
     }
-    return approved(e, r);
+    if (r.isError()) {
+      // An error result, not an exception: refund its counters and count it as a failure.
+      safeRun.reportToolError(e, e.output());
+    }
+    return result(e, r);
   }
 
   /** The denial or approval-required text, in place of the tool's result. */
   private static ToolExecutionResult refusal(Execution e) {
     Decision d = e.decision();
     Map<String, Object> attributes = new LinkedHashMap<>();
-    attributes.put(SafeRunLangChain4j.ATTRIBUTE_OUTCOME, d.outcome().name().toLowerCase(Locale.ROOT));
+    attributes.put(SafeRunLangChain4j.ATTRIBUTE_OUTCOME,
+        d.outcome().name().toLowerCase(Locale.ROOT));
     putIfPresent(attributes, SafeRunLangChain4j.ATTRIBUTE_POLICY, d.policy());
     putIfPresent(attributes, SafeRunLangChain4j.ATTRIBUTE_RULE, d.rule());
     if (d.approval() != null) {
@@ -100,35 +101,40 @@ final class GuardedToolExecutor implements ToolExecutor {
   }
 
   /**
-   * The tool's result for a call a human approved. LangChain4j keeps the model's original
-   * arguments in memory, so when the approver edited them the result says so in its text.
+   * The tool's result as the model should see it: its text after SafeRun's result controls and
+   * secret masking, and, for a call a human approved with edited arguments, preceded by a line
+   * saying so (LangChain4j's memory still holds the model's original arguments). Unchanged when
+   * SafeRun changed nothing.
    */
-  private static ToolExecutionResult approved(Execution e, ToolExecutionResult r) {
-    Map<String, Object> attributes = new LinkedHashMap<>(r.attributes());
-    attributes.put(SafeRunLangChain4j.ATTRIBUTE_OUTCOME, "allow");
-    attributes.put(SafeRunLangChain4j.ATTRIBUTE_APPROVAL, e.approval().id());
-    putIfPresent(attributes, SafeRunLangChain4j.ATTRIBUTE_APPROVER, e.approval().approver());
-    ToolExecutionResult.Builder b = r.toBuilder().attributes(attributes);
-    if (!e.argumentsEdited()) {
-      return b.build();
-    }
-    putIfPresent(attributes, SafeRunLangChain4j.ATTRIBUTE_ARGUMENTS, e.redactedArguments());
+  private static ToolExecutionResult result(Execution e, ToolExecutionResult r) {
     List<Content> contents = r.resultContents();
-    if (contents.size() == 1 && contents.get(0) instanceof TextContent) {
-      String text = ((TextContent) contents.get(0)).text();
-      return b.resultTextSupplier(null).resultContents(null)
-          .resultText(withOutput(e, text).text()).attributes(attributes).build();
+    String raw = text(r);
+    String shown = e.text();
+    if (e.approval() == null && shown.equals(raw)) {
+      return r;
     }
-    String note = withOutput(e, "").text().stripTrailing();
-    List<Content> noted = new ArrayList<>(contents.size() + 1);
-    noted.add(TextContent.from(note));
-    noted.addAll(contents);
-    return b.resultTextSupplier(null).resultText(null).resultContents(noted)
-        .attributes(attributes).build();
-  }
-
-  private static Execution withOutput(Execution e, String output) {
-    return new Execution(e.decision(), e.call(), output, e.approval(), e.redactedArguments());
+    Map<String, Object> attributes = new LinkedHashMap<>(r.attributes());
+    if (e.approval() != null) {
+      attributes.put(SafeRunLangChain4j.ATTRIBUTE_OUTCOME, "allow");
+      attributes.put(SafeRunLangChain4j.ATTRIBUTE_APPROVAL, e.approval().id());
+      putIfPresent(attributes, SafeRunLangChain4j.ATTRIBUTE_APPROVER, e.approval().approver());
+      if (e.argumentsEdited()) {
+        putIfPresent(attributes, SafeRunLangChain4j.ATTRIBUTE_ARGUMENTS, e.redactedArguments());
+      }
+    }
+    ToolExecutionResult.Builder b = r.toBuilder().attributes(attributes)
+        .resultTextSupplier(null).resultContents(null).resultText(null);
+    if (shown.equals(raw) && !contents.isEmpty()) {
+      return b.resultContents(contents).build();
+    }
+    List<Content> media = contents.stream().filter(c -> !(c instanceof TextContent)).toList();
+    if (media.isEmpty()) {
+      return b.resultText(shown).build();
+    }
+    List<Content> replaced = new ArrayList<>(media.size() + 1);
+    replaced.add(TextContent.from(shown));
+    replaced.addAll(media);
+    return b.resultContents(replaced).build();
   }
 
   private static void putIfPresent(Map<String, Object> m, String key, String value) {
@@ -148,21 +154,5 @@ final class GuardedToolExecutor implements ToolExecutor {
     }
     return contents.stream().filter(TextContent.class::isInstance)
         .map(c -> ((TextContent) c).text()).collect(Collectors.joining("\n"));
-  }
-
-  /** Carries a tool's error result through SafeRun so that its counters are refunded. */
-  private static final class ErrorResult extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final transient ToolExecutionResult result;
-
-    ErrorResult(ToolExecutionResult result) {
-      super("tool returned an error result", null, false, false);
-      this.result = result;
-    }
-
-    @Override
-    public String toString() {
-      return getMessage();
-    }
   }
 }

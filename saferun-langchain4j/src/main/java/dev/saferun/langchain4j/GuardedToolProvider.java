@@ -5,29 +5,42 @@ import dev.langchain4j.service.tool.ToolProvider;
 import dev.langchain4j.service.tool.ToolProviderRequest;
 import dev.langchain4j.service.tool.ToolProviderResult;
 import dev.saferun.CallContext;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.langchain4j.agent.tool.ToolSpecification;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One {@link ToolProvider} over every tool source: each tool's executor asks SafeRun first, and
  * tools the policy hides for the invocation's context are left out of what the model sees.
- * Immutable after construction; safe for concurrent invocations.
+ * Registers each tool's parameter schema with SafeRun (for {@code schema: strict}). Thread-safe:
+ * safe for concurrent invocations.
  */
 final class GuardedToolProvider implements ToolProvider {
+  private static final Logger LOG = LoggerFactory.getLogger(GuardedToolProvider.class);
+  private static final ObjectMapper JSON = new ObjectMapper();
+
   private final SafeRunLangChain4j owner;
   private final List<AiServiceTool> tools;
   private final List<ToolProvider> providers;
   private final boolean dynamic;
+  /** The parameter schema last registered with SafeRun, per tool name. */
+  private final Map<String, String> schemas = new ConcurrentHashMap<>();
 
   GuardedToolProvider(SafeRunLangChain4j owner, ToolSources sources) {
     this.owner = owner;
     List<AiServiceTool> wrapped = new ArrayList<>();
     for (AiServiceTool t : sources.tools) {
       wrapped.add(guard(t));
+      register(t.toolSpecification(), true);
     }
     this.tools = List.copyOf(wrapped);
     this.providers = List.copyOf(sources.providers);
@@ -50,6 +63,7 @@ final class GuardedToolProvider implements ToolProvider {
           throw new IllegalArgumentException("Tool '" + t.name() + "' is provided more than once"
               + " (by " + p.getClass().getName() + " and an earlier source)");
         }
+        register(t.toolSpecification(), false);
       }
     }
     CallContext context = owner.context(request.invocationContext());
@@ -68,6 +82,34 @@ final class GuardedToolProvider implements ToolProvider {
   @Override
   public boolean isDynamic() {
     return dynamic;
+  }
+
+  /**
+   * Gives SafeRun the JSON schema the model is shown for a tool's arguments, for policies with
+   * {@code schema: strict}. A schema SafeRun cannot use fails the provider's construction for a
+   * tool given up front; for a tool from a provider it is logged, and a strict policy then denies
+   * the tool's calls (no schema registered).
+   */
+  private void register(ToolSpecification spec, boolean failFast) {
+    String schema;
+    try {
+      JsonNode parameters = JSON.readTree(spec.toJson()).get("parameters");
+      schema = parameters == null || parameters.isNull() ? "{\"type\":\"object\"}"
+          : parameters.toString();
+      if (schema.equals(schemas.get(spec.name()))) {
+        return;
+      }
+      owner.safeRun().registerSchema(spec.name(), schema);
+    } catch (Exception e) {
+      if (failFast) {
+        throw new IllegalArgumentException("Tool '" + spec.name() + "': its parameter schema"
+            + " cannot be used by SafeRun: " + e.getMessage(), e);
+      }
+      LOG.warn("Tool '{}': its parameter schema cannot be used by SafeRun ({}); policies with"
+          + " schema: strict will deny its calls", spec.name(), e.getMessage());
+      return;
+    }
+    schemas.put(spec.name(), schema);
   }
 
   private AiServiceTool guard(AiServiceTool t) {
