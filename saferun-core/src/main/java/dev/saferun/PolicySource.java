@@ -34,6 +34,10 @@ import org.slf4j.LoggerFactory;
  * {@code common.yaml} beside {@code prod/}, {@code staging/} and {@code dev/} directories whose
  * policies {@code match} their environment.
  *
+ * <p>A file caught mid-write is not loaded: after loading, every file is read again and the set
+ * is swapped in only if no file changed meanwhile. Still, write policy files atomically (write a
+ * temporary file, then rename it over the old one), as editors and deployment tools usually do.
+ *
  * <p>Thread-safe: reloads are serialized; calls keep being evaluated against the old set until
  * the new one is swapped in, never against a partly loaded one.
  */
@@ -117,6 +121,13 @@ public final class PolicySource implements AutoCloseable {
     PolicySet next;
     try {
       next = load(paths);
+      if (changedWhileLoading(next)) {
+        // A file is being written: what we read may be partial. The next change event (or the
+        // rescheduled check) loads it once it has settled.
+        LOG.info("[SAFERUN] policy files changed while loading; waiting for them to settle");
+        safeRun.clock().schedule(safeRun.clock().wallMillis() + 250, this::reloadNow);
+        return List.of();
+      }
       if (next.version().equals(safeRun.policies().version())) {
         lastError = List.of();
         return List.of();
@@ -141,8 +152,30 @@ public final class PolicySource implements AutoCloseable {
     return List.of();
   }
 
+  /** Whether any file's bytes now differ from the bytes its loaded policy was made from. */
+  private boolean changedWhileLoading(PolicySet set) {
+    for (Policy p : set.policies()) {
+      try {
+        byte[] now = Files.readAllBytes(Path.of(p.source()));
+        String hash = java.util.HexFormat.of().formatHex(
+            java.security.MessageDigest.getInstance("SHA-256").digest(now));
+        if (!hash.equals(p.version())) {
+          return true;
+        }
+      } catch (IOException | java.security.NoSuchAlgorithmException | RuntimeException e) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   private void reject(List<Problem> problems) {
     lastError = List.copyOf(problems);
+    try {
+      onError.accept(problems);
+    } catch (RuntimeException e) {
+      LOG.warn("Policy reload error listener failed", e);
+    }
     List<Problem> errors = problems.stream().filter(p -> !p.warning()).collect(Collectors.toList());
     String first = errors.isEmpty() ? "unknown error" : errors.get(0).toString();
     LOG.error("[SAFERUN] policy reload rejected, previous policies stay in force:\n{}",
@@ -150,11 +183,6 @@ public final class PolicySource implements AutoCloseable {
     safeRun.systemEvent(AuditEvent.Type.POLICY_REJECTED, "*",
         "Policy reload rejected (previous policies stay in force): " + first
             + (errors.size() > 1 ? " (+" + (errors.size() - 1) + " more)" : ""), null);
-    try {
-      onError.accept(problems);
-    } catch (RuntimeException e) {
-      LOG.warn("Policy reload error listener failed", e);
-    }
   }
 
   /** The problems of the last rejected reload, or empty when the last one succeeded. */

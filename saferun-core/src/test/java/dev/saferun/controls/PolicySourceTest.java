@@ -94,6 +94,14 @@ class PolicySourceTest {
     source.close();
   }
 
+  /** Writes a file as deployment tools should: a temporary file renamed over the old one. */
+  private static void writeAtomically(Path file, String text) throws java.io.IOException {
+    Path tmp = Files.createTempFile(file.getParent(), ".tmp", ".part");
+    Files.writeString(tmp, text);
+    Files.move(tmp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+  }
+
   @Test
   void watchedFilesReloadAndABrokenFileKeepsTheLastGoodSet() throws Exception {
     Path file = dir.resolve("refunds.yaml");
@@ -109,13 +117,13 @@ class PolicySourceTest {
         new ArrayList<>());
     try (PolicySource source = PolicySource.builder(s, dir)
         .debounce(java.time.Duration.ofMillis(20)).onError(errors::add).start()) {
-      Files.writeString(file, limit(500));
+      writeAtomically(file, limit(500));
       AuditEvent reloaded = events.poll(30, TimeUnit.SECONDS);
       assertThat(reloaded).isNotNull();
       assertThat(reloaded.type()).isEqualTo(AuditEvent.Type.POLICY_RELOADED);
       assertThat(s.evaluate(ToolCall.of("refund", "{\"amount\":400}")).isAllowed()).isTrue();
 
-      Files.writeString(file, limit(500).replace("op: lte", "op: lessthan"));
+      writeAtomically(file, limit(500).replace("op: lte", "op: lessthan"));
       AuditEvent rejected = events.poll(30, TimeUnit.SECONDS);
       assertThat(rejected.type()).isEqualTo(AuditEvent.Type.POLICY_REJECTED);
       assertThat(rejected.message()).contains("refunds.yaml:7:42:")
