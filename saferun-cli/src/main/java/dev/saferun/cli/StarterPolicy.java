@@ -246,8 +246,7 @@ final class StarterPolicy {
       y.append(read.isEmpty() ? "" : "\n");
       y.append("  # Write tier: tools that change something, at most ").append(WRITE_LIMIT)
           .append(" calls a ").append(WRITE_WINDOW).append(" each.\n")
-          .append("  # Add conditions on their arguments (SPEC §3) as you learn what is"
-              + " normal.\n");
+          .append("  # Add conditions on their arguments as you learn what is normal.\n");
       for (Tool t : write) {
         line(y, "  " + scalar(t.name()) + ":", t);
         y.append("    rules:\n");

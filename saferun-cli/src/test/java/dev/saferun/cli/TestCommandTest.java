@@ -151,7 +151,7 @@ class TestCommandTest {
   }
 
   @Test
-  void anApprovalCaseFailsWithAClearMessage() throws IOException {
+  void anApprovalStepOnACallThatIsNotHeldFailsAndSaysWhy() throws IOException {
     Path f = write("a.test.yaml", """
         policy: refunds.yaml
         cases:
@@ -162,8 +162,33 @@ class TestCommandTest {
 
     assertThat(r.code()).isEqualTo(1);
     assertThat(r.out()).contains("FAIL " + f + " › approved")
-        .contains("    actual:   not run")
-        .contains("    approval steps are not supported yet");
+        .contains("    actual:   deny (not held)")
+        .contains("    the call was not held, so there was nothing to approve; the decision"
+            + " shown is the call's own");
+  }
+
+  @Test
+  void anApprovalStepDecidesTheHeldCall() throws IOException {
+    Files.writeString(dir.resolve("wire.yaml"), """
+        version: "1"
+        name: wires
+        tools:
+          wire:
+            rules:
+              - {name: a human signs, action: require_approval}
+        """);
+    Path f = write("w.test.yaml", """
+        policy: wire.yaml
+        cases:
+          - {name: approved, call: wire, approval: {approve: true, by: ann}, expect: allow}
+          - {name: denied, call: wire, approval: deny, expect: {decision: deny, message: Denied by approver test}}
+          - {name: timed out, call: wire, approval: timeout, expect: {decision: deny, message_contains: expired}}
+        """);
+
+    CliRun r = CliRun.of("test", f.toString());
+
+    assertThat(r.code()).as(r.out()).isZero();
+    assertThat(r.outLines()).last().isEqualTo("3 passed, 0 failed");
   }
 
   @Test

@@ -4,7 +4,11 @@ import java.util.stream.Stream;
 import org.junit.jupiter.api.DynamicContainer;
 import org.junit.jupiter.api.TestFactory;
 
-/** Runs every policy test file under {@code src/test/policies}: one test per case. */
+/**
+ * Runs every policy test file under {@code src/test/policies}: one test per case. Shown in
+ * docs/testing-policies.md (between the markers).
+ */
+// DOCS-BEGIN
 class PolicyFilesTest {
 
   @TestFactory
@@ -12,3 +16,4 @@ class PolicyFilesTest {
     return SafeRunTests.from("src/test/policies");
   }
 }
+// DOCS-END
