@@ -91,6 +91,19 @@ public final class KillSwitch {
     onChange.accept(newState);
   }
 
+  /**
+   * Reads a kill-switch state file (see {@code SafeRun.Builder.killSwitchFile}); released when
+   * the file does not exist.
+   */
+  public static State readState(java.nio.file.Path file) {
+    return dev.saferun.internal.controls.KillSwitchFile.read(file);
+  }
+
+  /** Writes a kill-switch state file atomically; running SafeRun instances watching it follow. */
+  public static void writeState(java.nio.file.Path file, State state) {
+    dev.saferun.internal.controls.KillSwitchFile.write(file, state);
+  }
+
   /** The denial message for a stopped call, or {@code null}. */
   String check(ToolCall call) {
     State s = state;
