@@ -191,6 +191,16 @@ public final class PolicyTester {
     return safeRun().visibleTools(List.copyOf(tools), context);
   }
 
+  /**
+   * The tools of {@code tools} the model may see for the default context with {@code context}
+   * merged over it. In a context that no policy matches, every call is denied, so no tool is
+   * visible.
+   */
+  public List<String> visibleTools(List<String> tools, CallContext context) {
+    Objects.requireNonNull(context, "context");
+    return safeRun().visibleTools(List.copyOf(tools), this.context.merge(context));
+  }
+
   /** {@link #visibleTools(List)} from names. */
   public List<String> visibleTools(String... tools) {
     return visibleTools(Arrays.asList(tools));

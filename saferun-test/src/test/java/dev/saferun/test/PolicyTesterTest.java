@@ -328,6 +328,21 @@ class PolicyTesterTest {
     }
 
     @Test
+    void visibleToolsDependOnTheContextThroughMatch() {
+      PolicyTester t = PolicyTester.fromYaml("""
+          version: "1"
+          match: {environment: prod}
+          hide: [drop_table]
+          tools:
+            query: {rules: []}
+          """).context("environment", "prod");
+
+      assertThat(t.visibleTools("query", "drop_table")).containsExactly("query");
+      assertThat(t.visibleTools(List.of("query", "drop_table"), CallContext.of("environment",
+          "dev"))).as("no policy applies in dev: fail closed").isEmpty();
+    }
+
+    @Test
     void configurationAfterTheFirstCallIsAnError() {
       tester.call("list_orders");
 
