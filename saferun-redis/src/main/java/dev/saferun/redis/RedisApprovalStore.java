@@ -251,7 +251,19 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
           }
         }
       });
-      c.async().subscribe(channel);
+      subscribeChannel(c);
+    });
+  }
+
+  /** Subscribes, and tries again if the SUBSCRIBE itself fails (the connection stays up). */
+  private void subscribeChannel(StatefulRedisPubSubConnection<String, String> c) {
+    c.async().subscribe(channel).whenComplete((ok, e) -> {
+      if (e != null && !closed && c.isOpen()) {
+        LOG.warn("Subscribing to {} on Redis at {} failed ({}); retrying", channel,
+            redis.where(), e.toString());
+        redis.resources().timer().newTimeout(t -> subscribeChannel(c),
+            redis.commandTimeout().toMillis(), TimeUnit.MILLISECONDS);
+      }
     });
   }
 
