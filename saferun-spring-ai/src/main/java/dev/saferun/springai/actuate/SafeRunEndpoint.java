@@ -21,7 +21,6 @@ import org.springframework.boot.actuate.endpoint.annotation.Selector;
 import org.springframework.boot.actuate.endpoint.annotation.WriteOperation;
 import org.springframework.boot.actuate.endpoint.web.WebEndpointResponse;
 import org.springframework.boot.actuate.endpoint.web.annotation.WebEndpoint;
-import tools.jackson.databind.json.JsonMapper;
 
 /**
  * The {@code saferun} actuator endpoint:
@@ -31,8 +30,9 @@ import tools.jackson.databind.json.JsonMapper;
  *       approvals;</li>
  *   <li>{@code GET /actuator/saferun/{id}}: one approval request;</li>
  *   <li>{@code POST /actuator/saferun/{id}} with a JSON body
- *       {@code {"decision": "approve" | "deny", "arguments": {...}, "reason": "..."}}: approves
- *       (optionally with edited arguments) or denies a held call. The approver recorded in the
+ *       {@code {"decision": "approve" | "deny", "arguments": "{...}", "reason": "..."}}: approves
+ *       (optionally with edited arguments, given as JSON text in a string: actuator bodies are
+ *       flat string maps) or denies a held call. The approver recorded in the
  *       audit log is the authenticated principal, or, without Spring Security, the body's
  *       {@code approver} (default {@code actuator}).</li>
  * </ul>
@@ -111,13 +111,13 @@ public class SafeRunEndpoint {
    * Approves or denies a held call.
    *
    * @param decision {@code approve} or {@code deny}
-   * @param arguments edited arguments (a JSON object, or its text) for an approval
+   * @param arguments edited arguments for an approval: a JSON object as text
    * @param reason why, for a denial
    * @param approver who decides, used only when no principal is authenticated
    */
   @WriteOperation
   public WebEndpointResponse<Map<String, Object>> decide(@Selector String id, String decision,
-      @Nullable Object arguments, @Nullable String reason, @Nullable String approver,
+      @Nullable String arguments, @Nullable String reason, @Nullable String approver,
       SecurityContext security) {
     String who = approver(security, approver);
     try {
@@ -126,7 +126,7 @@ public class SafeRunEndpoint {
         case "approve":
         case "approved":
           r = arguments == null ? safeRun.approvals().approve(id, who)
-              : safeRun.approvals().approve(id, who, json(arguments));
+              : safeRun.approvals().approve(id, who, arguments);
           break;
         case "deny":
         case "denied":
@@ -152,13 +152,6 @@ public class SafeRunEndpoint {
       return p.getName();
     }
     return fromBody == null || fromBody.isBlank() ? "actuator" : fromBody;
-  }
-
-  private static String json(Object arguments) {
-    if (arguments instanceof String s) {
-      return s;
-    }
-    return JsonMapper.shared().writeValueAsString(arguments);
   }
 
   private static WebEndpointResponse<Map<String, Object>> error(ApprovalException e) {

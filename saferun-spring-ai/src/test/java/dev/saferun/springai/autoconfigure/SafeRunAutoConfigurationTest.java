@@ -301,7 +301,7 @@ class SafeRunAutoConfigurationTest {
                   .containsEntry("tool", "create_refund").containsEntry("state", "pending"));
 
           WebEndpointResponse<Map<String, Object>> approved = endpoint.decide(id, "approve",
-              Map.of("customer", "c", "amount", 120), null, "alice", SecurityContext.NONE);
+              "{\"customer\":\"c\",\"amount\":120}", null, "alice", SecurityContext.NONE);
           assertThat(approved.getStatus()).isEqualTo(200);
           assertThat(approved.getBody()).containsEntry("state", "approved")
               .containsEntry("approver", "alice").containsEntry("edited", true);
