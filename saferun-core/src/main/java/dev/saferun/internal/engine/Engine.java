@@ -20,6 +20,7 @@ import dev.saferun.internal.json.Arguments;
 import dev.saferun.internal.json.Canonical;
 import dev.saferun.internal.json.Redactor;
 import dev.saferun.policy.Action;
+import dev.saferun.policy.Policy;
 import dev.saferun.policy.PolicySet;
 import dev.saferun.spi.Charge;
 import dev.saferun.spi.ChargeReceipt;
@@ -396,6 +397,21 @@ public final class Engine {
         }
       }
       Verdict decided = enforced != null ? enforced : enforcedHold;
+      if (decided != null && !enforcedCharges.isEmpty()) {
+        // A policy that passed may have a counter over its limit: with its limit read in step 4
+        // it would have denied. Any deny beats a hold; among denials the first policy wins.
+        List<Pending> others = new ArrayList<>(enforcedCharges.size());
+        for (Pending pd : enforcedCharges) {
+          if (pd.rule.policy != decided.policy) { // its own were checked in evaluatePolicy
+            others.add(pd);
+          }
+        }
+        Verdict counterDeny = others.isEmpty() ? null : firstOverLimit(onePerCounter(others));
+        if (counterDeny != null && (decided.outcome == Outcome.HOLD
+            || indexOf(counterDeny.policy) < indexOf(decided.policy))) {
+          decided = counterDeny;
+        }
+      }
       Verdict shadowView = shadowDeny != null ? shadowDeny : shadowHold;
       ChargeReceipt receipt = ChargeReceipt.NONE;
       if (decided == null) {
@@ -611,10 +627,12 @@ public final class Engine {
           if (r.shadow) {
             shadowInvolved = true;
             if (v != null && shadowFirst == null) {
-              shadowFirst = v;
+              Verdict earlier = firstOverLimit(policyShadow, policyEnforced);
+              shadowFirst = earlier != null ? earlier : v;
             }
           } else if (v != null) {
-            enforced = v;
+            Verdict earlier = firstOverLimit(policyEnforced);
+            enforced = earlier != null ? earlier : v;
             break;
           }
         }
@@ -720,22 +738,63 @@ public final class Engine {
       }
       if (r.counter != null) {
         CounterKey key = r.counter.key(ctx);
-        Charge charge = new Charge(key, amount, r.limit, r.inclusive);
-        if (r.limit != null) {
-          BigDecimal current = store.read(key, now);
-          if (!charge.fits(current)) {
-            if (traces != null) {
-              trace(r, RuleResult.DENIED, r.counter.qualifiedName + " = "
-                  + current.toPlainString() + " + " + amount.toPlainString() + " is over "
-                  + (r.inclusive ? "lte " : "lt ") + r.limit.toPlainString());
-            }
-            return new Verdict(Outcome.DENY, p, r, r.limitMessage, retryAfter(r));
-          }
-        }
-        sink.add(new Pending(charge, r));
+        // The limit is not read here: an allowed call goes straight to one atomic charge, whose
+        // in-order refusal names the same rule a read here would have (one store round trip per
+        // decision). Only when a later rule denies or holds are earlier limits read (see
+        // firstOverLimit), so the first decisive rule is still the one SPEC §6 names.
+        sink.add(new Pending(new Charge(key, amount, r.limit, r.inclusive), r));
       }
       trace(r, RuleResult.PASSED, null);
       return null;
+    }
+
+    /**
+     * Reads the limited counters of these pending charges and returns a limit denial for the
+     * first one (in rule order) already over its limit with this call's increment, or null.
+     */
+    @SafeVarargs
+    private Verdict firstOverLimit(List<Pending>... lists) {
+      Pending first = null;
+      BigDecimal firstValue = null;
+      long firstKey = Long.MAX_VALUE;
+      for (List<Pending> list : lists) {
+        for (Pending pd : list) {
+          long key = indexOf(pd.rule.policy) * 10_000_000L + order(pd.rule);
+          if (pd.charge.limit() == null || key >= firstKey) {
+            continue; // no limit, or cannot come before the one found: no need to read it
+          }
+          BigDecimal current = store.read(pd.charge.key(), now);
+          if (!pd.charge.fits(current)) {
+            first = pd;
+            firstValue = current;
+            firstKey = key;
+          }
+        }
+      }
+      if (first == null) {
+        return null;
+      }
+      CRule r = first.rule;
+      if (traces != null) {
+        trace(r, RuleResult.DENIED, r.counter.qualifiedName + " = " + firstValue.toPlainString()
+            + " + " + first.charge.amount().toPlainString() + " is over "
+            + (r.inclusive ? "lte " : "lt ") + r.limit.toPlainString());
+      }
+      return new Verdict(Outcome.DENY, r.policy, r, r.limitMessage, retryAfter(r));
+    }
+
+    /** A rule's place in its policy: tool rules first, then "*" rules, in file order. */
+    private int order(CRule r) {
+      return (Policy.ALL_TOOLS.equals(r.toolList) ? 1_000_000 : 0) + r.index;
+    }
+
+    private int indexOf(CPolicy p) {
+      for (int i = 0; i < policies.length; i++) {
+        if (policies[i] == p) {
+          return i;
+        }
+      }
+      return Integer.MAX_VALUE;
     }
 
     /** For a limit on a fixed window: the time until the window resets; else null. */
