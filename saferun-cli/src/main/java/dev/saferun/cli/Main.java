@@ -36,7 +36,9 @@ import picocli.CommandLine.Spec;
     versionProvider = Main.Version.class,
     description = "SafeRun: a deterministic policy gate between an AI agent and its tools.",
     subcommands = {ValidateCommand.class, EvalCommand.class, TestCommand.class,
-        InitCommand.class, CommandLine.HelpCommand.class})
+        InitCommand.class, AuditCommand.class, RunsCommand.class, ReplayCommand.class,
+        KillSwitchCommand.class,
+        CommandLine.HelpCommand.class})
 public final class Main implements Callable<Integer> {
   /** Exit code: everything checked out. */
   public static final int OK = 0;
