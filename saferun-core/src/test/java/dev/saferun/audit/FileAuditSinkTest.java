@@ -202,9 +202,12 @@ class FileAuditSinkTest {
 
   @Test
   void aSecondWriterOnTheSameLogIsRefused() throws IOException {
-    try (FileAuditSink s = sink().build()) {
+    FileAuditSink first = sink().build();
+    try {
       assertThatThrownBy(() -> sink().build()).isInstanceOf(IOException.class)
           .hasMessageContaining("already written by another audit sink");
+    } finally {
+      first.close();
     }
   }
 

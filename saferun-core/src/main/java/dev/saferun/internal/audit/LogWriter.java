@@ -72,6 +72,7 @@ public final class LogWriter implements SinkWriter.Target {
   private final StringBuilder body = new StringBuilder(1024);
   private final StringBuilder aux = new StringBuilder(256);
   private final byte[] hex = new byte[64];
+  private final CanonicalText.Clock times = new CanonicalText.Clock();
 
   private LogWriter(Options o) {
     this.file = o.file().toAbsolutePath();
@@ -225,7 +226,7 @@ public final class LogWriter implements SinkWriter.Target {
     ensureOpen();
     for (AuditEvent e : events) {
       body.setLength(0);
-      Records.event(body, e);
+      Records.event(body, e, times);
       byte[] b = bytes(body);
       maybeRotate(lineLength(b.length));
       write(b);

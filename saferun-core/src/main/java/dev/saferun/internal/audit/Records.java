@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import dev.saferun.CallContext;
 import dev.saferun.Decision;
 import dev.saferun.audit.AuditEvent;
@@ -16,7 +15,6 @@ import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -56,7 +54,6 @@ public final class Records {
               .build())
           .build())
       .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
-      .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
       .build();
 
   private Records() {}
@@ -67,8 +64,10 @@ public final class Records {
   // ---------------------------------------------------------------- writing
 
   /** The body of an event record. */
-  static void event(StringBuilder sb, AuditEvent e) {
-    sb.append("\"time\":\"").append(e.time()).append('"');
+  static void event(StringBuilder sb, AuditEvent e, CanonicalText.Clock times) {
+    sb.append("\"time\":\"");
+    times.append(sb, e.time());
+    sb.append('"');
     sb.append(",\"sequence\":").append(e.sequence());
     sb.append(",\"type\":\"").append(e.type().name()).append('"');
     field(sb, "tool", e.tool());
@@ -86,7 +85,7 @@ public final class Records {
     sb.append('}');
     if (e.arguments() != null) {
       sb.append(",\"arguments\":");
-      if (isCanonicalObject(e.arguments())) {
+      if (CanonicalText.isCanonicalObject(e.arguments())) {
         sb.append(e.arguments());
       } else {
         string(sb, e.arguments());
@@ -150,60 +149,44 @@ public final class Records {
     }
   }
 
-  /**
-   * Whether the text is a JSON object in SafeRun's canonical form, so it can be embedded as is
-   * and read back to the same text. Anything else is written as a JSON string: a record can never
-   * be broken by what a caller put in {@code arguments}.
-   */
-  static boolean isCanonicalObject(String text) {
-    if (text.isEmpty() || text.charAt(0) != '{' || text.charAt(text.length() - 1) != '}') {
-      return false;
-    }
-    try {
-      JsonNode node = MAPPER.readTree(text);
-      return node != null && node.isObject() && Canonical.write(node).equals(text);
-    } catch (JsonProcessingException | RuntimeException e) {
-      return false;
-    }
-  }
-
   /** A JSON string literal; escapes controls and unpaired surrogates so bytes round-trip. */
   static void string(StringBuilder sb, String s) {
     sb.append('"');
     int n = s.length();
+    int run = 0; // start of the characters not yet appended
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (c == '"') {
-        sb.append("\\\"");
-      } else if (c == '\\') {
-        sb.append("\\\\");
-      } else if (c < 0x20) {
-        switch (c) {
-          case '\n':
-            sb.append("\\n");
-            break;
-          case '\r':
-            sb.append("\\r");
-            break;
-          case '\t':
-            sb.append("\\t");
-            break;
-          default:
-            unicode(sb, c);
-        }
-      } else if (Character.isSurrogate(c)) {
-        if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
-          sb.append(c).append(s.charAt(++i));
-        } else {
-          unicode(sb, c);
-        }
-      } else if (c == 0x2028 || c == 0x2029) {
-        unicode(sb, c);
-      } else {
-        sb.append(c);
+      if (c >= 0x20 && c != '"' && c != '\\'
+          && (c < 0x2028 || (c > 0x2029 && !Character.isSurrogate(c)))) {
+        continue; // the common case: appended with its run below
+      }
+      if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+        i++;
+        continue;
+      }
+      sb.append(s, run, i);
+      run = i + 1;
+      switch (c) {
+        case '"':
+          sb.append("\\\"");
+          break;
+        case '\\':
+          sb.append("\\\\");
+          break;
+        case '\n':
+          sb.append("\\n");
+          break;
+        case '\r':
+          sb.append("\\r");
+          break;
+        case '\t':
+          sb.append("\\t");
+          break;
+        default:
+          unicode(sb, c); // other controls, unpaired surrogates, U+2028/2029
       }
     }
-    sb.append('"');
+    sb.append(s, run, n).append('"');
   }
 
   private static void unicode(StringBuilder sb, char c) {
@@ -378,8 +361,7 @@ public final class Records {
     try {
       Map<String, String> ctx = new LinkedHashMap<>();
       JsonNode c = o.path("context");
-      for (Iterator<Map.Entry<String, JsonNode>> it = c.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> f = it.next();
+      for (Map.Entry<String, JsonNode> f : c.properties()) {
         ctx.put(f.getKey(), f.getValue().asText());
       }
       JsonNode a = o.get("arguments");

@@ -1,0 +1,290 @@
+package dev.saferun.internal.audit;
+
+import dev.saferun.internal.json.Canonical;
+import java.math.BigDecimal;
+import java.time.Instant;
+import java.time.LocalDateTime;
+import java.time.ZoneOffset;
+
+/**
+ * Single-pass checks and formats for the writer's hot path. {@link #isCanonicalObject} decides,
+ * without building a tree, whether text is a JSON object exactly as {@link Canonical#write}
+ * writes it (so it can be embedded in a record and read back to the same text);
+ * {@link Clock} formats instants as {@link Instant#toString()} does, caching the date and time
+ * of the current second. Stateless, except {@link Clock} which is not thread-safe.
+ */
+final class CanonicalText {
+  private static final int MAX_DEPTH = 512;
+
+  private final String s;
+  private int i;
+
+  private CanonicalText(String s) {
+    this.s = s;
+  }
+
+  /**
+   * Whether {@code text} is a JSON object in canonical form: no whitespace, keys strictly
+   * ascending at every depth, numbers in their shortest exact form, strings escaped as
+   * {@code Canonical} escapes them and free of unpaired surrogates.
+   */
+  static boolean isCanonicalObject(String text) {
+    if (text.isEmpty() || text.charAt(0) != '{') {
+      return false;
+    }
+    CanonicalText c = new CanonicalText(text);
+    return c.object(0) && c.i == text.length();
+  }
+
+  private boolean value(int depth) {
+    if (i >= s.length()) {
+      return false;
+    }
+    char c = s.charAt(i);
+    switch (c) {
+      case '{':
+        return object(depth + 1);
+      case '[':
+        return array(depth + 1);
+      case '"':
+        return string() != null;
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
+    }
+  }
+
+  private boolean object(int depth) {
+    if (depth > MAX_DEPTH) {
+      return false;
+    }
+    i++; // '{'
+    if (i < s.length() && s.charAt(i) == '}') {
+      i++;
+      return true;
+    }
+    String previous = null;
+    while (true) {
+      if (i >= s.length() || s.charAt(i) != '"') {
+        return false;
+      }
+      String key = string();
+      if (key == null || (previous != null && previous.compareTo(key) >= 0)) {
+        return false;
+      }
+      previous = key;
+      if (i >= s.length() || s.charAt(i++) != ':' || !value(depth)) {
+        return false;
+      }
+      if (i >= s.length()) {
+        return false;
+      }
+      char c = s.charAt(i++);
+      if (c == '}') {
+        return true;
+      }
+      if (c != ',') {
+        return false;
+      }
+    }
+  }
+
+  private boolean array(int depth) {
+    if (depth > MAX_DEPTH) {
+      return false;
+    }
+    i++; // '['
+    if (i < s.length() && s.charAt(i) == ']') {
+      i++;
+      return true;
+    }
+    while (true) {
+      if (!value(depth) || i >= s.length()) {
+        return false;
+      }
+      char c = s.charAt(i++);
+      if (c == ']') {
+        return true;
+      }
+      if (c != ',') {
+        return false;
+      }
+    }
+  }
+
+  /** The decoded string at {@code i} (a '"'), or {@code null} if it is not canonical. */
+  private String string() {
+    int start = ++i;
+    StringBuilder decoded = null;
+    while (i < s.length()) {
+      char c = s.charAt(i);
+      if (c == '"') {
+        String out = decoded == null ? s.substring(start, i) : decoded.toString();
+        i++;
+        return out;
+      }
+      if (c < 0x20) {
+        return null;
+      }
+      if (Character.isSurrogate(c)) {
+        if (!Character.isHighSurrogate(c) || i + 1 >= s.length()
+            || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return null; // would not survive UTF-8
+        }
+        if (decoded != null) {
+          decoded.append(c).append(s.charAt(i + 1));
+        }
+        i += 2;
+        continue;
+      }
+      if (c != '\\') {
+        if (decoded != null) {
+          decoded.append(c);
+        }
+        i++;
+        continue;
+      }
+      if (decoded == null) {
+        decoded = new StringBuilder(s.length() - start).append(s, start, i);
+      }
+      if (i + 1 >= s.length()) {
+        return null;
+      }
+      char e = s.charAt(i + 1);
+      switch (e) {
+        case '"':
+        case '\\':
+          decoded.append(e);
+          i += 2;
+          break;
+        case 'n':
+          decoded.append('\n');
+          i += 2;
+          break;
+        case 'r':
+          decoded.append('\r');
+          i += 2;
+          break;
+        case 't':
+          decoded.append('\t');
+          i += 2;
+          break;
+        case 'u':
+          if (i + 6 > s.length() || !s.startsWith("\\u00", i)) {
+            return null;
+          }
+          int v = hex(s.charAt(i + 4)) * 16 + hex(s.charAt(i + 5));
+          if (v < 0 || v >= 0x20 || v == '\n' || v == '\r' || v == '\t') {
+            return null; // Canonical writes only other controls this way
+          }
+          decoded.append((char) v);
+          i += 6;
+          break;
+        default:
+          return null;
+      }
+    }
+    return null;
+  }
+
+  private static int hex(char c) {
+    if (c >= '0' && c <= '9') {
+      return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+      return c - 'a' + 10;
+    }
+    return -1000; // uppercase hex is not what Canonical writes
+  }
+
+  private boolean literal(String word) {
+    if (s.startsWith(word, i)) {
+      i += word.length();
+      return true;
+    }
+    return false;
+  }
+
+  private boolean number() {
+    int start = i;
+    while (i < s.length() && "+-0123456789.Ee".indexOf(s.charAt(i)) >= 0) {
+      i++;
+    }
+    if (i == start) {
+      return false;
+    }
+    String token = s.substring(start, i);
+    if (simpleInteger(token)) {
+      return true;
+    }
+    try {
+      return Canonical.number(new BigDecimal(token)).equals(token);
+    } catch (NumberFormatException e) {
+      return false;
+    }
+  }
+
+  /** {@code 0} or {@code -?[1-9][0-9]{0,17}}: canonical as it is. */
+  private static boolean simpleInteger(String t) {
+    if (t.equals("0")) {
+      return true;
+    }
+    int k = t.charAt(0) == '-' ? 1 : 0;
+    int digits = t.length() - k;
+    if (digits < 1 || digits > 18 || t.charAt(k) < '1' || t.charAt(k) > '9') {
+      return false;
+    }
+    for (int j = k + 1; j < t.length(); j++) {
+      if (t.charAt(j) < '0' || t.charAt(j) > '9') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Formats instants like {@link Instant#toString()}; not thread-safe (caches one second). */
+  static final class Clock {
+    private long second = Long.MIN_VALUE;
+    private String prefix;
+
+    void append(StringBuilder sb, Instant t) {
+      long sec = t.getEpochSecond();
+      if (sec != second) {
+        LocalDateTime d = LocalDateTime.ofEpochSecond(sec, 0, ZoneOffset.UTC);
+        if (d.getYear() < 0 || d.getYear() > 9999) {
+          sb.append(t);
+          return;
+        }
+        String full = Instant.ofEpochSecond(sec).toString(); // yyyy-MM-ddTHH:mm:ssZ
+        prefix = full.substring(0, full.length() - 1);
+        second = sec;
+      }
+      sb.append(prefix);
+      int nanos = t.getNano();
+      if (nanos != 0) {
+        sb.append('.');
+        if (nanos % 1_000_000 == 0) {
+          pad(sb, nanos / 1_000_000, 3);
+        } else if (nanos % 1000 == 0) {
+          pad(sb, nanos / 1000, 6);
+        } else {
+          pad(sb, nanos, 9);
+        }
+      }
+      sb.append('Z');
+    }
+
+    private static void pad(StringBuilder sb, int v, int width) {
+      String digits = Integer.toString(v);
+      for (int k = digits.length(); k < width; k++) {
+        sb.append('0');
+      }
+      sb.append(digits);
+    }
+  }
+}
