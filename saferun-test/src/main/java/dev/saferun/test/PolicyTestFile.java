@@ -170,6 +170,15 @@ public final class PolicyTestFile {
     return new TestRunner(this).run();
   }
 
+  /**
+   * Like {@link #run()}, recording every decision and approval event to {@code audit} (e.g. a
+   * {@code FileAuditSink}, for {@code saferun test --audit}). Events carry the file's fake-clock
+   * times; an audit failure denies the call, as in production (fail closed).
+   */
+  public FileResult run(dev.saferun.audit.AuditSink audit) {
+    return new TestRunner(this, java.util.Objects.requireNonNull(audit, "audit")).run();
+  }
+
   /** The file's path or label, as used in messages. */
   public String source() {
     return source;

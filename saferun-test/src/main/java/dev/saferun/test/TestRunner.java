@@ -20,9 +20,15 @@ import java.util.List;
 final class TestRunner {
   private static final String NOT_HELD = "the call was not held";
   private final PolicyTestFile file;
+  private final AuditSink audit;
 
   TestRunner(PolicyTestFile file) {
+    this(file, AuditSink.NONE);
+  }
+
+  TestRunner(PolicyTestFile file, AuditSink audit) {
     this.file = file;
+    this.audit = audit;
   }
 
   FileResult run() {
@@ -31,7 +37,7 @@ final class TestRunner {
         .policies(file.policies())
         .clock(clock)
         .prices(file.prices())
-        .auditSink(AuditSink.NONE)
+        .auditSink(audit)
         .trace(true)
         .build();
     List<CaseResult> results = new ArrayList<>();
