@@ -1,6 +1,8 @@
 package dev.saferun.cli;
 
 import dev.saferun.PolicyConfigException;
+import dev.saferun.audit.FileAuditSink;
+import dev.saferun.audit.FsyncPolicy;
 import dev.saferun.test.CaseResult;
 import dev.saferun.test.FileResult;
 import dev.saferun.test.PolicyTestFile;
@@ -12,6 +14,7 @@ import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
@@ -33,6 +36,12 @@ final class TestCommand implements Callable<Integer> {
       description = "Test files, or directories to search for *.test.yaml files.")
   List<Path> paths;
 
+  @Option(names = "--audit", paramLabel = "OUT.jsonl",
+      description = "Also write the run's audit log (every decision and approval, at the test"
+          + " files' clock times) to this file, replacing it; for 'saferun audit verify|query',"
+          + " 'saferun runs show' and 'saferun replay'.")
+  Path audit;
+
   @Override
   public Integer call() throws IOException {
     PrintWriter out = spec.commandLine().getOut();
@@ -48,6 +57,16 @@ final class TestCommand implements Callable<Integer> {
       err.println("saferun: no " + PolicyTestFile.SUFFIX + " files found in " + paths);
       return Main.ERROR;
     }
+    FileAuditSink sink = null;
+    if (audit != null) {
+      try {
+        sink = FileAuditSink.builder(audit).newChain().synchronous().fsync(FsyncPolicy.ON_ROTATE)
+            .maxFileBytes(0).build();
+      } catch (IOException | IllegalArgumentException e) {
+        err.println("saferun: cannot write the audit log " + audit + ": " + e.getMessage());
+        return Main.ERROR;
+      }
+    }
     long passed = 0;
     long failed = 0;
     boolean fileErrors = false;
@@ -60,7 +79,7 @@ final class TestCommand implements Callable<Integer> {
         e.problems().forEach(err::println);
         continue;
       }
-      FileResult result = file.run();
+      FileResult result = sink == null ? file.run() : file.run(sink);
       for (CaseResult c : result.cases()) {
         out.println((c.passed() ? "PASS " : "FAIL ") + c.file() + " › " + c.name());
         if (!c.passed()) {
@@ -71,6 +90,9 @@ final class TestCommand implements Callable<Integer> {
       }
       passed += result.passed();
       failed += result.failed();
+    }
+    if (sink != null) {
+      sink.close();
     }
     out.println(passed + " passed, " + failed + " failed");
     if (fileErrors) {
