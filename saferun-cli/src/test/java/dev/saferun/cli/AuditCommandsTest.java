@@ -177,6 +177,38 @@ class AuditCommandsTest {
   }
 
   @Test
+  void verifyWithAnAnchorDetectsRecordsCutFromTheEnd() throws IOException {
+    String ok = CliRun.of("audit", "verify", log.toString()).outLines().get(0);
+    String head = ok.substring(ok.lastIndexOf(' ') + 1);
+    List<String> lines = lines();
+    Files.write(log, lines.subList(0, lines.size() - 2));
+
+    CliRun plain = CliRun.of("audit", "verify", log.toString());
+    assertThat(plain.code()).isZero();
+    assertThat(plain.outLines().get(1)).startsWith("note: " + log + ": no end record after line"
+        + " 7");
+    CliRun anchored = CliRun.of("audit", "verify", log.toString(), "--anchor", head);
+    assertThat(anchored.code()).isEqualTo(1);
+    assertThat(anchored.outLines().get(0)).isEqualTo("FAILED: " + log + ":7: anchor missing: the"
+        + " anchor record " + head + " is not in the log: records were removed from the end, or"
+        + " the chain was rewritten from some point on");
+  }
+
+  @Test
+  void verifyWithPartialAcceptsALogWhoseStartWasRemoved() throws IOException {
+    List<String> lines = lines();
+    Files.write(log, lines.subList(3, lines.size()));
+
+    assertThat(CliRun.of("audit", "verify", log.toString()).outLines().get(0))
+        .isEqualTo("FAILED: " + log + ":1: deleted: 3 records missing at the start of the log"
+            + " (n=1..3); if older files were removed on purpose, use --partial");
+    CliRun partial = CliRun.of("audit", "verify", log.toString(), "--partial");
+    assertThat(partial.code()).isZero();
+    assertThat(partial.outLines().get(1)).isEqualTo("note: " + log + ":1: the log starts"
+        + " mid-chain at record n=4 (--partial)");
+  }
+
+  @Test
   void queryFiltersByDecisionAndPrintsJsonLines() throws IOException {
     CliRun r = CliRun.of("audit", "query", log.toString(), "--decision", "deny", "--format",
         "json");
