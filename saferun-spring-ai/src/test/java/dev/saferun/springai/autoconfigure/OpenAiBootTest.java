@@ -63,4 +63,32 @@ class OpenAiBootTest {
           assertThat(tools.ran).isEmpty();
         });
   }
+
+  /** The documented limit of a ChatClient built by hand in a Boot application. */
+  @Test
+  void aChatClientBuiltByHandStillOmitsHiddenToolsButIsNotGuarded() {
+    openAi.thenToolCalls(
+            new String[] {"call_1", "create_refund", "{\"customer\":\"cus_1\",\"amount\":900}"})
+        .thenText("done");
+    new ApplicationContextRunner()
+        .withConfiguration(AutoConfigurations.of(OpenAiChatAutoConfiguration.class,
+            ToolCallingAutoConfiguration.class, ChatClientAutoConfiguration.class,
+            SafeRunAutoConfiguration.class))
+        .withPropertyValues("spring.ai.openai.base-url=" + openAi.baseUrl(),
+            "spring.ai.openai.api-key=test-key", "spring.ai.openai.chat.model=gpt-4o-mini",
+            "spring.ai.openai.max-retries=0",
+            "saferun.policies=classpath:policies/support.yaml", "saferun.reload.enabled=false")
+        .withBean(SupportTools.class, SupportTools::new)
+        .run(ctx -> {
+          SupportTools tools = ctx.getBean(SupportTools.class);
+
+          ChatClient.create(ctx.getBean(OpenAiChatModel.class)).prompt("refund").tools(tools)
+              .toolContext(SafeRunToolContext.of("user", "u1")).call().content();
+
+          // The model asks SafeRun's manager bean for the definitions: delete_customer is not sent.
+          assertThat(openAi.toolNames(0)).doesNotContain("delete_customer");
+          // But the fresh tool loop of a hand-built client runs the tool unguarded.
+          assertThat(tools.ran).containsExactly("create_refund cus_1 900");
+        });
+  }
 }

@@ -44,6 +44,7 @@ import org.springframework.ai.model.chat.client.autoconfigure.ChatClientAutoConf
 import org.springframework.ai.model.tool.ToolCallingManager;
 import org.springframework.ai.model.tool.autoconfigure.ToolCallingAutoConfiguration;
 import org.springframework.ai.tool.ToolCallback;
+import org.springframework.ai.tool.ToolCallbackProvider;
 import org.springframework.ai.tool.function.FunctionToolCallback;
 import org.springframework.ai.tool.observation.ToolCallingObservationContext;
 import org.springframework.boot.actuate.endpoint.SecurityContext;
@@ -92,6 +93,12 @@ class SafeRunAutoConfigurationTest {
     }
 
     @Bean
+    ToolCallbackProvider noteTools() {
+      return ToolCallbackProvider.from(FunctionToolCallback.builder("add_note",
+          (Map<String, Object> in) -> "noted").description("Note").inputType(Map.class).build());
+    }
+
+    @Bean
     FakeClock clock() {
       return new FakeClock();
     }
@@ -123,6 +130,8 @@ class SafeRunAutoConfigurationTest {
       // wrapped per request instead), so injection by that class still works.
       assertThat(ctx.getBean("sendEmailTool")).isInstanceOf(SafeRunToolCallback.class);
       assertThat(ctx.getBean("getCustomerTool")).isInstanceOf(FunctionToolCallback.class);
+      assertThat(ctx.getBean("noteTools", ToolCallbackProvider.class).getToolCallbacks())
+          .singleElement().isInstanceOf(SafeRunToolCallback.class);
     });
   }
 
