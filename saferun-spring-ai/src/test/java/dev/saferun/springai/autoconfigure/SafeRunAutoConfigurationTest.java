@@ -325,6 +325,32 @@ class SafeRunAutoConfigurationTest {
   }
 
   @Test
+  void theAuthenticatedPrincipalIsTheApproverWhateverTheBodySays() {
+    runner.withPropertyValues("management.endpoints.web.exposure.include=saferun",
+        "management.endpoint.saferun.access=UNRESTRICTED").run(ctx -> {
+          SafeRun safeRun = ctx.getBean(SafeRun.class);
+          Decision held = safeRun.evaluate(ToolCall.of("create_refund", "{\"amount\":150}"));
+          SecurityContext alice = new SecurityContext() {
+            @Override
+            public java.security.Principal getPrincipal() {
+              return () -> "alice";
+            }
+
+            @Override
+            public boolean isUserInRole(String role) {
+              return true;
+            }
+          };
+
+          WebEndpointResponse<Map<String, Object>> r = ctx.getBean(SafeRunEndpoint.class)
+              .decide(held.approval().id(), "deny", null, "no", "mallory", alice);
+
+          assertThat(r.getBody()).containsEntry("state", "denied").containsEntry("approver", "alice")
+              .containsEntry("reason", "no");
+        });
+  }
+
+  @Test
   void theEndpointIsReadOnlyByDefault() {
     runner.withPropertyValues("management.endpoints.web.exposure.include=saferun")
         .run(ctx -> assertThat(ctx).hasSingleBean(SafeRunEndpoint.class));
