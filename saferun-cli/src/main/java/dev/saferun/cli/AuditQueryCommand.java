@@ -62,7 +62,8 @@ final class AuditQueryCommand implements Callable<Integer> {
 
   @Option(names = "--decision", split = ",", paramLabel = "TYPE",
       description = "Event type: allowed, denied, held, approved, approval_denied, expired,"
-          + " executed, failed (allow, deny and hold work too).")
+          + " executed, failed, policy_reloaded, breaker_opened, kill_switch_engaged, ... (allow,"
+          + " deny and hold work too).")
   Set<String> decisions;
 
   @Option(names = "--rule", split = ",", paramLabel = "NAME",
@@ -171,9 +172,9 @@ final class AuditQueryCommand implements Callable<Integer> {
       try {
         out.add(AuditEvent.Type.valueOf(t));
       } catch (IllegalArgumentException e) {
-        throw new ParameterException(spec.commandLine(), "--decision must be one of allowed,"
-            + " denied, held, approved, approval_denied, expired, executed, failed; got '" + d
-            + "'");
+        throw new ParameterException(spec.commandLine(), "--decision must be one of "
+            + java.util.Arrays.stream(AuditEvent.Type.values()).map(AuditCli::label)
+                .collect(Collectors.joining(", ")) + " (or allow, deny, hold); got '" + d + "'");
       }
     }
     return out;

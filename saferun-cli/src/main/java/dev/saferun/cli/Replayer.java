@@ -49,6 +49,8 @@ import java.util.function.Consumer;
  */
 final class Replayer {
   static final int WINDOW = 10_000;
+  /** The engine's denial when no policy matches: a policy-set decision like any other. */
+  static final String NO_POLICY = "No policy applies to this call";
 
   /**
    * A call whose decision would change.
@@ -79,6 +81,7 @@ final class Replayer {
   private long skipped;
   private long redacted;
   private long late;
+  private long controls;
   private int instances;
 
   private BitSet seen = new BitSet();
@@ -142,6 +145,10 @@ final class Replayer {
     if (late > 0) {
       notes.add(late + " event(s) were recorded more than " + WINDOW + " events out of time"
           + " order; they were replayed at the latest time already reached");
+    }
+    if (controls > 0) {
+      notes.add(controls + " recorded denial(s) were made by runtime controls (kill switch, error"
+          + " breaker, an unavailable store), not by policy; they are not replayed");
     }
     if (skipped > 0) {
       notes.add(skipped + " approval re-evaluation(s) not replayed: the new policies do not hold"
@@ -214,6 +221,13 @@ final class Replayer {
   }
 
   private void decision(AuditLog.Entry entry, AuditEvent e) {
+    if (e.type() == Type.DENIED && e.policy() == null && e.rule() == null && e.message() != null
+        && !e.message().equals(NO_POLICY) && !e.message().startsWith("Tool arguments")) {
+      // Denied by a runtime control (kill switch, breaker, a store or audit failure), not by
+      // policy: nothing to compare, and nothing was charged.
+      controls++;
+      return;
+    }
     boolean reevaluation = e.approvalId() != null
         && (e.type() != Type.HELD || e.approver() != null);
     Decision d;

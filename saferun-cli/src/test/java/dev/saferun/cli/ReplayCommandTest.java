@@ -144,6 +144,33 @@ class ReplayCommandTest {
   }
 
   @Test
+  void denialsByRuntimeControlsAreNotPolicyChanges() throws IOException {
+    Path controls = dir.resolve("controls.jsonl");
+    try (var sink = dev.saferun.audit.FileAuditSink.builder(controls).synchronous().build()) {
+      java.time.Instant t = java.time.Instant.parse("2026-01-15T10:30:00Z");
+      sink.record(new dev.saferun.audit.AuditEvent(t, 1, dev.saferun.audit.AuditEvent.Type.DENIED,
+          "refund", dev.saferun.CallContext.of("run", "r1"), "{\"amount\":5}", null, null, null,
+          null, "State store unavailable: connection refused", null, 0, null, null, 0, null));
+      sink.record(new dev.saferun.audit.AuditEvent(t, 2, dev.saferun.audit.AuditEvent.Type.DENIED,
+          "refund", dev.saferun.CallContext.of("run", "r1"), "{\"amount\":5}", null, null, null,
+          null, "No policy applies to this call", null, 0, null, null, 0, null));
+    }
+
+    CliRun r = CliRun.of("replay", "--audit", controls.toString(), "--policy",
+        dir.resolve("refunds.yaml").toString());
+
+    // The store failure is not replayed; "no policy applies" is a policy-set decision that the
+    // new set changes (refund is governed by refunds.yaml).
+    assertThat(r.code()).isEqualTo(1);
+    assertThat(r.outLines()).contains(
+        "    recorded: denied: No policy applies to this call",
+        "    replayed: allowed (policy refunds)",
+        "Replayed 1 decision (1 SafeRun instance) under refunds.yaml: 1 would change.",
+        "note: 1 recorded denial(s) were made by runtime controls (kill switch, error breaker, an"
+            + " unavailable store), not by policy; they are not replayed");
+  }
+
+  @Test
   void aSpendRuleWithoutAPriceIsAnError() throws IOException {
     Path spend = policy("spend.yaml", """
         version: "1"
