@@ -46,6 +46,9 @@ public final class AuditBenchmark {
     Path root = args.length > 1 ? Path.of(args[1]) : Files.createTempDirectory("saferun-bench");
     System.out.printf(Locale.ROOT, "cores=%d, java=%s, dir=%s%n",
         Runtime.getRuntime().availableProcessors(), System.getProperty("java.version"), root);
+    System.out.print("warm-up (JIT): ");
+    throughput(root.resolve("warm-up"), Math.min(n, 300_000), 2, FsyncPolicy.NEVER);
+    delete(root.resolve("warm-up"));
     for (FsyncPolicy fsync : FsyncPolicy.values()) {
       throughput(root.resolve("async-" + fsync), n, 2, fsync);
     }
