@@ -91,7 +91,10 @@ final class ReplayCommand implements Callable<Integer> {
     Replayer replayer = new Replayer(set, prices, sharedCounters, c -> {
       report(out, c);
       AuditEvent e = c.entry().event();
-      transitions.merge(recorded(e) + " -> " + replayed(c.replayed()), 1L, Long::sum);
+      String from = recorded(e);
+      String to = replayed(c.replayed());
+      transitions.merge(from + " -> " + to + (from.equals(to) ? " by another rule" : ""), 1L,
+          Long::sum);
       String rule = c.replayed().rule() != null ? rule(c.replayed().rule(), c.replayed().policy())
           : e.rule() != null ? rule(e.rule(), e.policy()) + " no longer decides"
           : "(no rule)";
