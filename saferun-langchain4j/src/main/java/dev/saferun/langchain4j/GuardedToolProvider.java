@@ -86,9 +86,8 @@ final class GuardedToolProvider implements ToolProvider {
 
   /**
    * Gives SafeRun the JSON schema the model is shown for a tool's arguments, for policies with
-   * {@code schema: strict}. A schema SafeRun cannot use fails the provider's construction for a
-   * tool given up front; for a tool from a provider it is logged, and a strict policy then denies
-   * the tool's calls (no schema registered).
+   * {@code schema: strict}. A schema SafeRun cannot use is logged, and a strict policy then denies
+   * the tool's calls (no schema registered); {@code failFast} is kept for callers' symmetry.
    */
   private void register(ToolSpecification spec, boolean failFast) {
     String schema;
@@ -101,10 +100,8 @@ final class GuardedToolProvider implements ToolProvider {
       }
       owner.safeRun().registerSchema(spec.name(), schema);
     } catch (Exception e) {
-      if (failFast) {
-        throw new IllegalArgumentException("Tool '" + spec.name() + "': its parameter schema"
-            + " cannot be used by SafeRun: " + e.getMessage(), e);
-      }
+      // Never fail the agent's set-up for this: only policies with schema: strict need the
+      // schema, and they deny the tool's calls (fail closed) when it is missing.
       LOG.warn("Tool '{}': its parameter schema cannot be used by SafeRun ({}); policies with"
           + " schema: strict will deny its calls", spec.name(), e.getMessage());
       return;
