@@ -104,9 +104,9 @@ class SharedCapTest {
       int childRan = Integer.parseInt(result.substring(4, result.indexOf(' ')));
       assertThat(result).endsWith("decided=" + THREADS * CALLS);
       assertThat(mine.decided()).isEqualTo(THREADS * CALLS);
+      // Exactly the cap across both processes. How the allowed calls split between them depends
+      // on scheduling (on a loaded machine one process may win them all), so it is not asserted.
       assertThat(mine.ran() + childRan).isEqualTo(Hammer.CAP_CALLS);
-      assertThat(mine.ran()).isPositive();
-      assertThat(childRan).isPositive();
       assertThat(parent.counter("create_refund.daily_total", Hammer.REFUND.context()))
           .isEqualByComparingTo("5000");
     } finally {
