@@ -69,6 +69,9 @@ public final class InMemoryStateStore implements StateStore {
     if (n == 0) {
       return ChargeResult.charged(ChargeReceipt.NONE);
     }
+    if (n == 1) {
+      return chargeOne(charges.get(0), nowMillis);
+    }
     while (true) {
       // A call has a handful of counters: small arrays, not maps. distinct[] holds the slots
       // in key order (the global lock order); slotOf[i] is the index in distinct of charge i.
@@ -85,7 +88,7 @@ public final class InMemoryStateStore implements StateStore {
         }
         if (at == d) {
           distinctKeys[d] = k;
-          distinct[d] = slots.get(k, x -> new Slot(key.window()));
+          distinct[d] = slot(key);
           d++;
         }
         slotOf[i] = at;
@@ -115,24 +118,29 @@ public final class InMemoryStateStore implements StateStore {
           continue;
         }
         // Pass 1, in order: the first charge whose running value passes its limit is refused.
-        BigDecimal[] running = new BigDecimal[d];
+        // (Running values are kept only when a counter is charged more than once.)
+        BigDecimal[] running = d < n ? new BigDecimal[d] : null;
         for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
           int slot = slotOf[i];
-          if (running[slot] == null) {
-            running[slot] = distinct[slot].sum(nowMillis);
-          }
-          if (!c.fits(running[slot])) {
+          BigDecimal before = running == null || running[slot] == null
+              ? distinct[slot].sum(nowMillis) : running[slot];
+          BigDecimal next = before.add(c.amount());
+          if (!within(c, next)) {
             return ChargeResult.refused(i);
           }
-          running[slot] = running[slot].add(c.amount());
+          if (running != null) {
+            running[slot] = next;
+          }
         }
         // Pass 2: every limit also holds for the counter's value after all of this call's
-        // charges, so several charges of one counter can never pass a limit together.
-        for (int i = 0; i < n; i++) {
-          Charge c = charges.get(i);
-          if (!c.fits(running[slotOf[i]].subtract(c.amount()))) {
-            return ChargeResult.refused(i);
+        // charges, so several charges of one counter can never pass a limit together. With one
+        // charge per counter that value is the one pass 1 checked.
+        if (running != null) {
+          for (int i = 0; i < n; i++) {
+            if (!within(charges.get(i), running[slotOf[i]])) {
+              return ChargeResult.refused(i);
+            }
           }
         }
         ChargeReceipt.Entry[] entries = new ChargeReceipt.Entry[n];
@@ -148,6 +156,42 @@ public final class InMemoryStateStore implements StateStore {
         }
       }
     }
+  }
+
+  /** The common case (a rate limit, one counter): no arrays, one lock. */
+  private ChargeResult chargeOne(Charge c, long nowMillis) {
+    while (true) {
+      Slot s = slot(c.key());
+      s.lock.lock();
+      try {
+        if (s.retired) {
+          continue;
+        }
+        if (!within(c, s.sum(nowMillis).add(c.amount()))) {
+          return ChargeResult.refused(0);
+        }
+        s.add(nowMillis, c.amount());
+      } finally {
+        s.lock.unlock();
+      }
+      return ChargeResult.charged(new ChargeReceipt(List.of(
+          new ChargeReceipt.Entry(c.key(), c.amount(), nowMillis))));
+    }
+  }
+
+  /** The live slot of a counter, created if absent (no capturing lambda when present). */
+  private Slot slot(CounterKey key) {
+    Slot s = slots.getIfPresent(key.storageKey());
+    return s != null ? s : slots.get(key.storageKey(), k -> new Slot(key.window()));
+  }
+
+  /** Whether a counter may reach {@code value} under this charge's limit. */
+  private static boolean within(Charge c, BigDecimal value) {
+    if (c.limit() == null) {
+      return true;
+    }
+    int cmp = value.compareTo(c.limit());
+    return c.inclusive() ? cmp <= 0 : cmp < 0;
   }
 
   @Override
@@ -244,13 +288,14 @@ public final class InMemoryStateStore implements StateStore {
     BigDecimal sum(long nowMillis) {
       prune(nowMillis);
       long newest = window.bucketOf(nowMillis);
-      BigDecimal total = BigDecimal.ZERO;
+      BigDecimal total = null;
       for (int i = 0; i < count; i++) {
         if (ids[i] <= newest) {
-          total = total.add(sums[i]);
+          total = total == null ? sums[i] : total.add(sums[i]);
         }
       }
-      return total;
+      // As ZERO.add(...) would: never a negative scale (1E+3 reads as 1000).
+      return total == null ? BigDecimal.ZERO : total.scale() < 0 ? total.setScale(0) : total;
     }
 
     void add(long nowMillis, BigDecimal amount) {

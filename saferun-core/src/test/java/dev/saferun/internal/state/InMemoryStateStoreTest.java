@@ -93,6 +93,28 @@ class InMemoryStateStoreTest {
   }
 
   @Test
+  void aSingleChargeIsRefusedWholeAtItsLimitAndChargesNothing() {
+    Charge c = one("solo", Window.MINUTE, 2);
+    assertThat(store.charge(List.of(c), clock.wallMillis()).isCharged()).isTrue();
+    ChargeResult second = store.charge(List.of(c), clock.wallMillis());
+    assertThat(second.isCharged()).isTrue();
+    assertThat(second.receipt().entries()).singleElement()
+        .satisfies(e -> assertThat(e.amount()).isEqualByComparingTo("1"));
+    assertThat(store.charge(List.of(c), clock.wallMillis()).refusedIndex()).isZero();
+    assertThat(store.read(c.key(), clock.wallMillis())).isEqualByComparingTo("2");
+  }
+
+  @Test
+  void aCounterReadsWithoutANegativeScaleWhateverTheAmountsScale() {
+    // 1E+3 (scale -3) is how exact JSON reads 1e3: the counter still reads "1000"
+    CounterKey k = CounterKey.of("t.total", Window.DAY, "", false);
+    store.charge(List.of(new Charge(k, new BigDecimal("1E+3"), null, true)), clock.wallMillis());
+    assertThat(store.read(k, clock.wallMillis()).toString()).isEqualTo("1000");
+    store.charge(List.of(new Charge(k, new BigDecimal("0.5"), null, true)), clock.wallMillis());
+    assertThat(store.read(k, clock.wallMillis()).toString()).isEqualTo("1000.5");
+  }
+
+  @Test
   void recordAttemptReturnsThePriorCount() {
     CounterKey k = CounterKey.of("t._loop", Window.parse("1m"), "", false);
     assertThat(store.recordAttempt(k, clock.wallMillis())).isZero();
