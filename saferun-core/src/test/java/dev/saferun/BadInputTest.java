@@ -48,6 +48,13 @@ class BadInputTest {
   }
 
   @Test
+  void duplicateKeysInNestedObjectsAreDeniedToo() {
+    Decision d = call(Fixtures.safeRun(clock, OPEN), "t",
+        "{\"order\":{\"items\":[{\"sku\":\"a\",\"sku\":\"b\"}]}}");
+    assertThat(d.message()).isEqualTo("Tool arguments must be a JSON object: duplicate key 'sku'");
+  }
+
+  @Test
   @Timeout(5)
   void hugeArgumentsAreDeniedByTheConfiguredLimit() {
     SafeRun s = SafeRun.builder().policies(PolicySet.of(Fixtures.policy(OPEN)))
