@@ -427,7 +427,9 @@ public final class SafeRun {
         LOG.warn("onPause callback failed for {}; the hold stands", d.approval().id(), e);
       }
     }
-    return new Step(d, call, null, render(result));
+    // Only run() shows the rendered arguments; evaluate() (useApproved false) returns the
+    // decision alone, so it does not pay for rendering them.
+    return new Step(d, call, null, useApproved ? render(result) : null);
   }
 
   /** Evaluates an approved call again with its final arguments (SPEC §6). */

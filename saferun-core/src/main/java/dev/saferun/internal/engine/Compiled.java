@@ -12,6 +12,7 @@ import dev.saferun.policy.Op;
 import dev.saferun.policy.Policy;
 import dev.saferun.policy.Rule;
 import dev.saferun.policy.Window;
+import dev.saferun.spi.Charge;
 import dev.saferun.spi.CounterKey;
 import java.math.BigDecimal;
 import java.time.Duration;
@@ -163,6 +164,8 @@ final class Compiled {
     final String denyMessage;
     final String limitMessage;
     final String holdMessage;
+    /** The charge of a counter whose key and increment never vary (no per, no amount): shared. */
+    final Charge fixedCharge;
 
     CRule(CPolicy policy, String toolList, int index, Rule r) {
       this.policy = policy;
@@ -203,6 +206,9 @@ final class Compiled {
       }
       this.limitMessage = lm;
       this.holdMessage = onDeny != null ? onDeny : "Approval required by rule \"" + name + "\"";
+      this.fixedCharge = counter != null && counter.fixedKey != null && incrementFrom == null
+          && !spend && fixedIncrement != null
+          ? new Charge(counter.fixedKey, fixedIncrement, limit, inclusive) : null;
     }
 
     boolean hasCounterWork() {

@@ -31,6 +31,7 @@ import java.math.BigDecimal;
 import java.security.SecureRandom;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.AbstractList;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -51,6 +52,8 @@ public final class Engine {
 
   private final PolicySet set;
   private final CPolicy[] policies;
+  /** The policies as a list: what a call matches when no policy has a {@code match} that fails. */
+  private final List<CPolicy> allPolicies;
   /** Whether any policy of the set enforces; if none does, the set only observes (SPEC §7). */
   private final boolean anyEnforcing;
   private final StateStore store;
@@ -86,6 +89,7 @@ public final class Engine {
       enforcing |= !policies[i].shadow;
     }
     this.anyEnforcing = enforcing;
+    this.allPolicies = List.of(policies);
   }
 
   public PolicySet policySet() {
@@ -289,6 +293,9 @@ public final class Engine {
 
   // ------------------------------------------------------------------ one call
 
+  /** What {@code evaluatePolicy} returns when the policy passes: read only, never written. */
+  private static final Verdict[] PASSES = new Verdict[2];
+
   /** One rule's or step's verdict. */
   private static final class Verdict {
     final Outcome outcome;
@@ -327,9 +334,9 @@ public final class Engine {
     ObjectNode args;
     List<RuleTrace> traces;
     final List<Pending> enforcedCharges = new ArrayList<>(4);
-    final List<Pending> shadowCharges = new ArrayList<>(2);
+    final List<Pending> shadowCharges = new ArrayList<>(); // rarely used: no array until then
     /** Loop-breaker attempts recorded by this call, by key: one call is one attempt. */
-    final Map<String, Long> loopAttempts = new HashMap<>(4);
+    Map<String, Long> loopAttempts;
     boolean shadowInvolved;
     String canonicalArgs;
     String argsHash;
@@ -346,14 +353,19 @@ public final class Engine {
 
     Result execute() {
       Map<String, String> attrs = ctx.asMap();
-      List<CPolicy> matching = new ArrayList<>(policies.length);
+      List<CPolicy> matching = allPolicies; // copied only once some policy does not match
       CPolicy firstEnforcing = null;
-      for (CPolicy p : policies) {
+      for (int i = 0; i < policies.length; i++) {
+        CPolicy p = policies[i];
         if (p.policy.matches(attrs)) {
-          matching.add(p);
+          if (matching != allPolicies) {
+            matching.add(p);
+          }
           if (firstEnforcing == null && !p.shadow) {
             firstEnforcing = p;
           }
+        } else if (matching == allPolicies) {
+          matching = new ArrayList<>(allPolicies.subList(0, i));
         }
       }
       // Shadow policies never decide (SPEC §7): if the set enforces, an enforcing policy must
@@ -484,7 +496,7 @@ public final class Engine {
      * with the largest amount asked for and the strictest limit (whose rule names a refusal).
      */
     private List<Pending> onePerCounter(List<Pending> pending) {
-      if (pending.size() < 2) {
+      if (pending.size() < 2 || allDistinct(pending)) {
         return pending;
       }
       Map<String, Pending> byKey = new LinkedHashMap<>();
@@ -499,6 +511,23 @@ public final class Engine {
       return byKey.size() == pending.size() ? pending : new ArrayList<>(byKey.values());
     }
 
+    /** Whether no two of a few charges share a counter: the common case, checked without a map. */
+    private boolean allDistinct(List<Pending> pending) {
+      int n = pending.size();
+      if (n > 8) {
+        return false; // many charges: let the map find out
+      }
+      for (int i = 1; i < n; i++) {
+        String k = pending.get(i).charge.key().storageKey();
+        for (int j = 0; j < i; j++) {
+          if (pending.get(j).charge.key().storageKey().equals(k)) {
+            return false;
+          }
+        }
+      }
+      return true;
+    }
+
     private boolean stricter(Charge a, Charge b) {
       if (a.limit() == null) {
         return false;
@@ -510,12 +539,19 @@ public final class Engine {
       return cmp < 0 || (cmp == 0 && !a.inclusive() && b.inclusive());
     }
 
+    /** The charges of these pending ones, as a read-only view (no copy). */
     private List<Charge> charges(List<Pending> pending) {
-      List<Charge> out = new ArrayList<>(pending.size());
-      for (Pending p : pending) {
-        out.add(p.charge);
-      }
-      return out;
+      return new AbstractList<>() {
+        @Override
+        public Charge get(int index) {
+          return pending.get(index).charge;
+        }
+
+        @Override
+        public int size() {
+          return pending.size();
+        }
+      };
     }
 
     private JsonNode redacted(List<CPolicy> matching) {
@@ -608,8 +644,10 @@ public final class Engine {
           }
         }
       }
-      List<Pending> policyEnforced = new ArrayList<>(2);
-      List<Pending> policyShadow = new ArrayList<>(2);
+      // This policy's enforced charges go straight to the call's list, from this index on (a
+      // shadow policy has none: all its rules are shadow rules).
+      int enforcedFrom = enforcedCharges.size();
+      List<Pending> policyShadow = new ArrayList<>();
       Verdict shadowFirst = null;
       Verdict enforced = null;
       for (int pass = 0; pass < 2 && enforced == null; pass++) {
@@ -622,16 +660,18 @@ public final class Engine {
             trace(r, RuleResult.PASSED, "approved");
             continue;
           }
-          List<Pending> sink = r.shadow ? policyShadow : policyEnforced;
+          List<Pending> sink = r.shadow ? policyShadow : enforcedCharges;
           Verdict v = evaluateRule(p, r, attempts == null ? 0 : attempts[i], sink);
           if (r.shadow) {
             shadowInvolved = true;
             if (v != null && shadowFirst == null) {
-              Verdict earlier = firstOverLimit(policyShadow, policyEnforced);
+              Verdict earlier = firstOverLimit(policyShadow,
+                  enforcedCharges.subList(enforcedFrom, enforcedCharges.size()));
               shadowFirst = earlier != null ? earlier : v;
             }
           } else if (v != null) {
-            Verdict earlier = firstOverLimit(policyEnforced);
+            Verdict earlier = firstOverLimit(
+                enforcedCharges.subList(enforcedFrom, enforcedCharges.size()));
             enforced = earlier != null ? earlier : v;
             break;
           }
@@ -639,15 +679,22 @@ public final class Engine {
       }
       if (p.shadow) {
         if (shadowFirst == null) {
-          shadowCharges.addAll(policyShadow);
+          addAll(shadowCharges, policyShadow);
         }
-        return new Verdict[] {null, shadowFirst};
+        return shadowFirst == null ? PASSES : new Verdict[] {null, shadowFirst};
       }
-      enforcedCharges.addAll(policyEnforced);
       if (shadowFirst == null && enforced == null) {
-        shadowCharges.addAll(policyShadow);
+        addAll(shadowCharges, policyShadow);
       }
-      return new Verdict[] {enforced, shadowFirst != null ? shadowFirst : enforced};
+      return shadowFirst == null && enforced == null ? PASSES
+          : new Verdict[] {enforced, shadowFirst != null ? shadowFirst : enforced};
+    }
+
+    /** ArrayList.addAll without its array copy (this runs on every call). */
+    private void addAll(List<Pending> to, List<Pending> from) {
+      for (int i = 0; i < from.size(); i++) {
+        to.add(from.get(i));
+      }
     }
 
     private long[] recordLoops(CRule[] rules) {
@@ -663,6 +710,9 @@ public final class Engine {
           CounterKey key = CounterKey.of(tool + "." + r.loopScopeName, r.loop.window(),
               "args=" + argsHash + (run == null ? "" : "&run=" + run), r.shadow);
           // The same breaker may be defined in several policies of the set: record one attempt.
+          if (loopAttempts == null) {
+            loopAttempts = new HashMap<>(4);
+          }
           attempts[i] = loopAttempts.computeIfAbsent(key.storageKey(),
               k -> store.recordAttempt(key, now));
         }
@@ -742,7 +792,8 @@ public final class Engine {
         // in-order refusal names the same rule a read here would have (one store round trip per
         // decision). Only when a later rule denies or holds are earlier limits read (see
         // firstOverLimit), so the first decisive rule is still the one SPEC §6 names.
-        sink.add(new Pending(new Charge(key, amount, r.limit, r.inclusive), r));
+        sink.add(new Pending(r.fixedCharge != null ? r.fixedCharge
+            : new Charge(key, amount, r.limit, r.inclusive), r));
       }
       trace(r, RuleResult.PASSED, null);
       return null;
