@@ -56,8 +56,8 @@ public final class AuditLog {
    * its file, line and what happened to it ({@link ProblemKind}). Reads raw bytes and parses no
    * JSON except file headers, so a million records verify in about a second.
    *
-   * @throws AuditException if the log is keyed (HMAC) and no key was given, or a file is not an
-   *     audit log at all
+   * @throws AuditException if the log is keyed (HMAC) and no key was given, there are no files,
+   *     or the first file is not an audit log at all
    * @throws IOException if a file cannot be read
    */
   public static Verification verify(List<Path> paths, VerifyOptions options) throws IOException {
@@ -71,12 +71,17 @@ public final class AuditLog {
    * and a gap record (events dropped or refused under load) as a {@link EntryKind#GAP} entry, so
    * that nothing is skipped silently. Close the stream to close the files.
    *
+   * @throws AuditException if the paths hold no audit log file
    * @throws IOException if a file cannot be opened; read errors later surface as
    *     {@link java.io.UncheckedIOException}, unparseable lines as {@link AuditException} naming
    *     the file and line
    */
   public static Stream<Entry> read(List<Path> paths) throws IOException {
-    return LogReader.entries(files(paths));
+    List<Path> files = files(paths);
+    if (files.isEmpty()) {
+      throw new AuditException("no audit log files (*.jsonl) in " + paths);
+    }
+    return LogReader.entries(files);
   }
 
   /**

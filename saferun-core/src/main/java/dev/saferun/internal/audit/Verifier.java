@@ -64,6 +64,9 @@ public final class Verifier {
   }
 
   private Verification run() throws IOException {
+    if (files.isEmpty()) {
+      throw new AuditException("no audit log files (*.jsonl) to verify");
+    }
     Path lastFile = null;
     for (int fi = 0; fi < files.size(); fi++) {
       Path f = files.get(fi);
@@ -81,6 +84,10 @@ public final class Verifier {
             tornBytes = len;
             tornFileIndex = fileIndex;
             break;
+          }
+          if (fi == 0 && ln == 1 && !looksLikeARecord(b, off, len)) {
+            throw new AuditException(f + " is not a SafeRun audit log (its first line is not an"
+                + " audit record)");
           }
           JsonNode header = ln == 1 ? header(b, off, len) : null;
           Problem p = header == null ? null : checkKey(f, header);
@@ -111,7 +118,11 @@ public final class Verifier {
               StandardCharsets.US_ASCII) + " is not in the log: records were removed from the"
               + " end, or the chain was rewritten from some point on"));
     }
-    if (records > 0 && !lastWasEnd) {
+    if (records == 0) {
+      return failed(new Problem(lastFile, 1, ProblemKind.TRUNCATED, "the log holds no complete"
+          + " record (an empty file: created just before a crash, or emptied)"));
+    }
+    if (!lastWasEnd) {
       notes.add(prevFile + ": no end record after line " + prevLine + ": the writer is still"
           + " running or stopped without closing; records removed from the end of a log can"
           + " only be detected with an anchor (--anchor)");
@@ -302,6 +313,24 @@ public final class Verifier {
     }
     notes.add(f + ":" + ln + ": gap: " + String.join(", ", parts)
         + " because the audit queue was full or the writer failed");
+  }
+
+  /** Whether a line has at least one of a record's two fixed marks (one edit leaves one). */
+  private static boolean looksLikeARecord(byte[] b, int off, int len) {
+    if (Records.number(b, off, len) >= 0) {
+      return true;
+    }
+    byte[] mark = ",\"hash\":\"".getBytes(StandardCharsets.US_ASCII);
+    int at = off + len - Records.HASH_TAIL;
+    if (at < off) {
+      return false;
+    }
+    for (int k = 0; k < mark.length; k++) {
+      if (b[at + k] != mark[k]) {
+        return false;
+      }
+    }
+    return true;
   }
 
   private static boolean same(byte[] a, int ao, byte[] b, int bo) {
