@@ -1,0 +1,100 @@
+package dev.saferun.benchmarks;
+
+import dev.saferun.Decision;
+import dev.saferun.SafeRun;
+import dev.saferun.ToolCall;
+import dev.saferun.redis.RedisStateStore;
+import io.lettuce.core.RedisClient;
+import io.lettuce.core.ScanArgs;
+import io.lettuce.core.ScanIterator;
+import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.sync.RedisCommands;
+import java.security.SecureRandom;
+import java.util.HexFormat;
+import java.util.concurrent.TimeUnit;
+import org.openjdk.jmh.annotations.Benchmark;
+import org.openjdk.jmh.annotations.BenchmarkMode;
+import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Measurement;
+import org.openjdk.jmh.annotations.Mode;
+import org.openjdk.jmh.annotations.OutputTimeUnit;
+import org.openjdk.jmh.annotations.Scope;
+import org.openjdk.jmh.annotations.Setup;
+import org.openjdk.jmh.annotations.State;
+import org.openjdk.jmh.annotations.TearDown;
+import org.openjdk.jmh.annotations.Warmup;
+
+/**
+ * Shared counters on Redis over loopback: the allowed Stripe decision with {@link
+ * RedisStateStore} against the smallest possible store operation, one raw {@code EVALSHA} of a
+ * one-command script ({@code HINCRBY}) through Lettuce's synchronous API. Redis is
+ * {@code redis://127.0.0.1:6379} unless {@code -Dsaferun.bench.redis=<uri>}; keys live under a
+ * random prefix and are deleted after the trial.
+ *
+ * <p>JMH state, one instance per trial; not thread-safe outside JMH's use of it.
+ */
+@State(Scope.Benchmark)
+@BenchmarkMode(Mode.SampleTime)
+@OutputTimeUnit(TimeUnit.MICROSECONDS)
+@Warmup(iterations = 5, time = 1)
+@Measurement(iterations = 5, time = 1)
+@Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
+public class RedisBenchmark {
+  private static final String SCRIPT = "return redis.call('HINCRBY', KEYS[1], 'n', ARGV[1])";
+
+  private String uri;
+  private String prefix;
+  private RedisStateStore store;
+  private SafeRun safeRun;
+  private RedisClient client;
+  private StatefulRedisConnection<String, String> connection;
+  private RedisCommands<String, String> redis;
+  private String sha;
+  private String[] rawKeys;
+  private final ToolCall allowed = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
+
+  /** Connects both clients under a fresh key prefix and checks the decision allows. */
+  @Setup
+  public void setUp() {
+    uri = System.getProperty("saferun.bench.redis", "redis://127.0.0.1:6379");
+    byte[] id = new byte[6];
+    new SecureRandom().nextBytes(id);
+    prefix = "{saferun-bench-" + HexFormat.of().formatHex(id) + "}:";
+    store = RedisStateStore.builder(uri).keyPrefix(prefix).build();
+    safeRun = Support.safeRun(Support.stripePolicy(), new Support.SteppingClock(1000L), store);
+    client = RedisClient.create(uri);
+    connection = client.connect();
+    redis = connection.sync();
+    sha = redis.scriptLoad(SCRIPT);
+    rawKeys = new String[] {prefix + "raw"};
+    Decision d = safeRun.evaluate(allowed);
+    StripeDecisionBenchmark.check(d.isAllowed(), "the allowed call is not allowed with Redis: "
+        + d.message());
+  }
+
+  /** Deletes this trial's keys and closes both clients. */
+  @TearDown
+  public void tearDown() {
+    ScanIterator<String> keys = ScanIterator.scan(redis, ScanArgs.Builder.matches(prefix + "*")
+        .limit(1000));
+    while (keys.hasNext()) {
+      redis.del(keys.next());
+    }
+    connection.close();
+    client.shutdown();
+    store.close();
+  }
+
+  /** The allowed Stripe decision; its two counters are charged by one script on Redis. */
+  @Benchmark
+  public Decision saferunDecisionOnRedis() {
+    return safeRun.evaluate(allowed);
+  }
+
+  /** One raw EVALSHA round trip (one HINCRBY in Lua). */
+  @Benchmark
+  public Long rawEvalsha() {
+    return redis.evalsha(sha, ScriptOutputType.INTEGER, rawKeys, "1");
+  }
+}
