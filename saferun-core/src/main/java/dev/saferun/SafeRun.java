@@ -663,7 +663,8 @@ public final class SafeRun {
       if (auditFailure == AuditSink.FailurePolicy.FAIL_CLOSED) {
         refundQuietly(d);
         LOG.error("Audit failed for tool {}; the call is denied (fail closed)", call.tool(), e);
-        return Decision.deny(d.policy(), d.policyVersion(), d.rule(), "Audit failed: " + e);
+        return Decision.deny(d.policy(), d.policyVersion(), d.rule(), "Audit failed: "
+            + (e instanceof SafeRunException ? e.getMessage() : e.toString()));
       }
       LOG.warn("Audit failed for tool {}; continuing as configured", call.tool(), e);
       return d;
