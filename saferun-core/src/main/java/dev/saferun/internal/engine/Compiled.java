@@ -40,6 +40,9 @@ final class Compiled {
     final Map<String, CounterTpl> counters = new HashMap<>();
     final Map<String, dev.saferun.policy.ToolOptions> options = new HashMap<>();
     final dev.saferun.policy.ToolOptions unlistedOptions;
+    /** {@code match:} as arrays, checked on every call without iterators. */
+    private final String[] matchKeys;
+    private final List<?>[] matchValues;
 
     CPolicy(Policy p) {
       this.policy = p;
@@ -60,6 +63,22 @@ final class Compiled {
         options.put(tool, p.toolOptions(tool));
       }
       this.unlistedOptions = p.toolOptions("\u0000");
+      this.matchKeys = p.match().keySet().toArray(new String[0]);
+      this.matchValues = new List<?>[matchKeys.length];
+      for (int i = 0; i < matchKeys.length; i++) {
+        matchValues[i] = p.match().get(matchKeys[i]);
+      }
+    }
+
+    /** {@link Policy#matches}, for the hot path. */
+    boolean matches(Map<String, String> context) {
+      for (int i = 0; i < matchKeys.length; i++) {
+        String actual = context.get(matchKeys[i]);
+        if (actual == null || !matchValues[i].contains(actual)) {
+          return false;
+        }
+      }
+      return true;
     }
 
     dev.saferun.policy.ToolOptions options(String tool) {

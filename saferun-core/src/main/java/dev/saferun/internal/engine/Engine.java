@@ -357,7 +357,7 @@ public final class Engine {
       CPolicy firstEnforcing = null;
       for (int i = 0; i < policies.length; i++) {
         CPolicy p = policies[i];
-        if (p.policy.matches(attrs)) {
+        if (p.matches(attrs)) {
           if (matching != allPolicies) {
             matching.add(p);
           }
