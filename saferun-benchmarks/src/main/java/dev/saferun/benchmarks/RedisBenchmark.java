@@ -28,7 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Shared counters on Redis over loopback: the allowed Stripe decision with {@link
  * RedisStateStore} against the smallest possible store operation, one raw {@code EVALSHA} of a
- * one-command script ({@code HINCRBY}) through Lettuce's synchronous API. Redis is
+ * one-command script ({@code HINCRBY}) through Lettuce's synchronous API; and, to split the
+ * difference, one raw {@code EVALSHA} of the store's own charge script (saferun-redis's
+ * {@code common.lua} + {@code charge.lua}) with the arguments the decision sends. Redis is
  * {@code redis://127.0.0.1:6379} unless {@code -Dsaferun.bench.redis=<uri>}; keys live under a
  * random prefix and are deleted after the trial.
  *
@@ -52,6 +54,9 @@ public class RedisBenchmark {
   private RedisCommands<String, String> redis;
   private String sha;
   private String[] rawKeys;
+  private String chargeSha;
+  private String[] chargeKeys;
+  private long chargeMillis = Support.START_MILLIS;
   private final ToolCall allowed = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
 
   /** Connects both clients under a fresh key prefix and checks the decision allows. */
@@ -68,6 +73,10 @@ public class RedisBenchmark {
     redis = connection.sync();
     sha = redis.scriptLoad(SCRIPT);
     rawKeys = new String[] {prefix + "raw"};
+    chargeSha = redis.scriptLoad(luaResource("common.lua") + "\n" + luaResource("charge.lua"));
+    chargeKeys = new String[] {prefix + "c:create_charge.daily_spend|day|",
+        prefix + "c:_global.calls_per_minute|minute|"};
+    StripeDecisionBenchmark.check(rawChargeScript() == -1L, "the charge script refused");
     Decision d = safeRun.evaluate(allowed);
     StripeDecisionBenchmark.check(d.isAllowed(), "the allowed call is not allowed with Redis: "
         + d.message());
@@ -90,6 +99,25 @@ public class RedisBenchmark {
   @Benchmark
   public Decision saferunDecisionOnRedis() {
     return safeRun.evaluate(allowed);
+  }
+
+  private static String luaResource(String name) {
+    return Support.resource("dev/saferun/redis/" + name);
+  }
+
+  /**
+   * SafeRun's charge script alone: the two counters of the allowed Stripe call (daily spend,
+   * calls per minute), as RedisStateStore sends them (amounts scaled by 10^6).
+   */
+  @Benchmark
+  public Long rawChargeScript() {
+    chargeMillis += 1000L;
+    long day = chargeMillis / 86_400_000L;
+    long minute = chargeMillis / 60_000L;
+    return redis.evalsha(chargeSha, ScriptOutputType.INTEGER, chargeKeys, "2",
+        Long.toString(day), Long.toString(day), "86401000",
+        Long.toString(minute), Long.toString(minute), "62000",
+        "1", "1000000", "1000000000000", "2", "1000000", "60000000");
   }
 
   /** One raw EVALSHA round trip (one HINCRBY in Lua). */
