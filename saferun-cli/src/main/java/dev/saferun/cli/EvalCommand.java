@@ -10,8 +10,6 @@ import dev.saferun.PolicyConfigException.Problem;
 import dev.saferun.SafeRun;
 import dev.saferun.ToolCall;
 import dev.saferun.audit.AuditSink;
-import dev.saferun.policy.Policy;
-import dev.saferun.policy.PolicyLoader;
 import dev.saferun.policy.PolicySet;
 import dev.saferun.test.FakeClock;
 import java.io.PrintWriter;
@@ -19,7 +17,6 @@ import java.math.BigDecimal;
 import java.nio.file.Path;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -74,29 +71,15 @@ final class EvalCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
     Instant when = instant();
-    for (Map.Entry<String, BigDecimal> p : prices.entrySet()) {
-      if (p.getValue().signum() < 0) {
-        throw new ParameterException(spec.commandLine(), "--price " + p.getKey()
-            + " must be >= 0, got " + p.getValue().toPlainString());
-      }
-    }
-    List<Policy> loaded = new ArrayList<>();
-    boolean failed = false;
-    for (Path file : policies) {
-      try {
-        loaded.add(PolicyLoader.load(file));
-      } catch (PolicyConfigException e) {
-        failed = true;
-        e.problems().forEach(err::println);
-      }
-    }
-    if (failed) {
+    PolicyFiles.checkPrices(spec.commandLine(), prices);
+    PolicySet set = PolicyFiles.load(policies, err);
+    if (set == null) {
       return Main.ERROR;
     }
     SafeRun safeRun;
     try {
       safeRun = SafeRun.builder()
-          .policies(PolicySet.of(loaded))
+          .policies(set)
           .clock(new FakeClock(when))
           .prices(prices)
           .auditSink(AuditSink.NONE)

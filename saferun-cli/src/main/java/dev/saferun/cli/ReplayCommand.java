@@ -6,15 +6,12 @@ import dev.saferun.PolicyConfigException.Problem;
 import dev.saferun.audit.AuditEvent;
 import dev.saferun.audit.AuditException;
 import dev.saferun.audit.AuditLog;
-import dev.saferun.policy.Policy;
-import dev.saferun.policy.PolicyLoader;
 import dev.saferun.policy.PolicySet;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.math.BigDecimal;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,7 +22,6 @@ import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
-import picocli.CommandLine.ParameterException;
 import picocli.CommandLine.Spec;
 
 /** {@code saferun replay}: what a new policy set would have decided for recorded calls. */
@@ -66,26 +62,11 @@ final class ReplayCommand implements Callable<Integer> {
   public Integer call() {
     PrintWriter out = spec.commandLine().getOut();
     PrintWriter err = spec.commandLine().getErr();
-    for (Map.Entry<String, BigDecimal> p : prices.entrySet()) {
-      if (p.getValue().signum() < 0) {
-        throw new ParameterException(spec.commandLine(), "--price " + p.getKey()
-            + " must be >= 0, got " + p.getValue().toPlainString());
-      }
-    }
-    List<Policy> loaded = new ArrayList<>();
-    boolean failed = false;
-    for (Path file : policies) {
-      try {
-        loaded.add(PolicyLoader.load(file));
-      } catch (PolicyConfigException e) {
-        failed = true;
-        e.problems().forEach(err::println);
-      }
-    }
-    if (failed) {
+    PolicyFiles.checkPrices(spec.commandLine(), prices);
+    PolicySet set = PolicyFiles.load(policies, err);
+    if (set == null) {
       return Main.ERROR;
     }
-    PolicySet set = PolicySet.of(loaded);
     Map<String, Long> transitions = new TreeMap<>();
     Map<String, Long> byRule = new TreeMap<>();
     Replayer replayer = new Replayer(set, prices, sharedCounters, c -> {
