@@ -737,7 +737,8 @@ public final class SafeRun {
     String hash = null;
     if (r.redacted() != null) {
       args = Canonical.write(r.redacted());
-      hash = Canonical.sha256(r.arguments());
+      // Nothing redacted (the same tree): hash the text just written instead of writing it again.
+      hash = Canonical.sha256(r.redacted() == r.arguments() ? args : Canonical.write(r.arguments()));
     } else {
       int n = call.arguments() == null ? 0 : call.arguments().length();
       args = n == 0 ? "{}" : "<unparsed, " + n + " characters>";

@@ -148,6 +148,27 @@ class EvaluationTest {
   }
 
   @Test
+  void theAuditedArgumentsHashIsTheSha256OfTheUnredactedCanonicalArguments() throws Exception {
+    String plain = "version: \"1\"\ntools:\n  refund: {rules: []}\n";
+    String redacting = "version: \"1\"\nredact: [args.card]\ntools:\n  refund: {rules: []}\n";
+    String expected = java.util.HexFormat.of().formatHex(java.security.MessageDigest
+        .getInstance("SHA-256").digest("{\"amount\":9,\"card\":\"4242\"}"
+            .getBytes(java.nio.charset.StandardCharsets.UTF_8)));
+    for (String policy : List.of(plain, redacting)) {
+      List<dev.saferun.audit.AuditEvent> events = new ArrayList<>();
+      SafeRun s = SafeRun.builder().policies(Fixtures.policy(policy)).clock(clock)
+          .auditSink(events::add).build();
+      assertThat(s.evaluate(ToolCall.of("refund", "{\"card\":\"4242\", \"amount\":9}"))
+          .isAllowed()).isTrue();
+      assertThat(events).singleElement().satisfies(e -> {
+        assertThat(e.argumentsHash()).isEqualTo(expected);
+        assertThat(e.arguments()).isEqualTo(!policy.contains("redact")
+            ? "{\"amount\":9,\"card\":\"4242\"}" : "{\"amount\":9,\"card\":\"***\"}");
+      });
+    }
+  }
+
+  @Test
   void aHeldCallChargesNothing() {
     SafeRun s = Fixtures.safeRun(clock, "version: \"1\"\ntools:\n  t:\n    rules:\n"
         + "      - name: count\n        rate_limit: 5/day\n"

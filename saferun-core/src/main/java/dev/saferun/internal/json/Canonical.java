@@ -18,6 +18,9 @@ import java.util.List;
  * "identical" (loop breaker) and an approval is bound to arguments by this form's sha-256. Stateless.
  */
 public final class Canonical {
+  /** A never-used digest to clone: cheaper than a provider lookup on every audited call. */
+  private static final MessageDigest SHA256 = newDigest();
+
   private Canonical() {}
 
   /** The canonical text of a JSON value. */
@@ -34,11 +37,22 @@ public final class Canonical {
 
   /** sha-256 (hex) of a string's UTF-8 bytes. */
   public static String sha256(String text) {
+    return HexFormat.of().formatHex(digest().digest(text.getBytes(StandardCharsets.UTF_8)));
+  }
+
+  private static MessageDigest newDigest() {
     try {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      return HexFormat.of().formatHex(md.digest(text.getBytes(StandardCharsets.UTF_8)));
+      return MessageDigest.getInstance("SHA-256");
     } catch (NoSuchAlgorithmException e) {
       throw new IllegalStateException("SHA-256 is not available", e);
+    }
+  }
+
+  private static MessageDigest digest() {
+    try {
+      return (MessageDigest) SHA256.clone();
+    } catch (CloneNotSupportedException e) {
+      return newDigest(); // a provider whose digest cannot be cloned
     }
   }
 
