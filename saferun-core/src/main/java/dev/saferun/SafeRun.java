@@ -466,7 +466,7 @@ public final class SafeRun {
   private Step await(ApprovalRequest q) {
     ApprovalRecord r;
     try {
-      r = approvals.whenDecided(q.id()).get();
+      r = approvals.awaitDecision(q.id());
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       return new Step(Decision.deny(q.policy(), q.policyVersion(), q.rule(),

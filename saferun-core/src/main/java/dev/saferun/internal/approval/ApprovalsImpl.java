@@ -83,6 +83,31 @@ public final class ApprovalsImpl implements Approvals {
   }
 
   /**
+   * Blocks until the request leaves PENDING and returns it. Woken at once by a local decision or
+   * a store notification (another replica deciding); as a safety net against a lost
+   * notification it also re-reads the store once a second (a bounded re-check, not a busy poll).
+   */
+  public ApprovalRecord awaitDecision(String id)
+      throws InterruptedException, java.util.concurrent.ExecutionException {
+    CompletableFuture<ApprovalRecord> f = whenDecided(id);
+    while (true) {
+      try {
+        return f.get(1, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (java.util.concurrent.TimeoutException e) {
+        ApprovalRecord r = store.get(id);
+        if (r == null) {
+          throw new java.util.concurrent.ExecutionException(notFound(id));
+        }
+        if (r.state() != State.PENDING || expireIfDue(id)) {
+          ApprovalRecord now = store.get(id);
+          wake(now);
+          return now;
+        }
+      }
+    }
+  }
+
+  /**
    * Marks an approved request used. Exactly one caller wins.
    *
    * @return the used record, or {@code null} if it was not (or no longer) approved
