@@ -111,7 +111,7 @@ public class AuditBenchmark {
   public static class Audited {
     Path dir;
     FileAuditSink sink;
-    SafeRun safeRun;
+    Support.Gate gate;
     final ToolCall allowed = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
 
     /** Opens the sink and builds the SafeRun. */
@@ -121,8 +121,8 @@ public class AuditBenchmark {
       Support.SteppingClock clock = new Support.SteppingClock(1000L);
       sink = FileAuditSink.builder(dir.resolve("audit.jsonl")).maxFileBytes(64L << 20)
           .clock(clock).build();
-      safeRun = SafeRun.builder().policies(Support.stripePolicy()).clock(clock)
-          .auditSink(sink).build();
+      gate = new Support.Gate(SafeRun.builder().policies(Support.stripePolicy()).clock(clock)
+          .auditSink(sink).build(), clock);
     }
 
     /** Closes the sink and deletes its files. */
@@ -153,7 +153,7 @@ public class AuditBenchmark {
   /** The allowed Stripe decision, audited to the file sink. */
   @Benchmark
   public Decision decisionWithFileAudit(Audited a, Outcomes o) {
-    Decision d = a.safeRun.evaluate(a.allowed);
+    Decision d = a.gate.decide(a.allowed);
     if (d.isAllowed()) {
       o.allowed++;
     } else {
@@ -166,6 +166,6 @@ public class AuditBenchmark {
   @Benchmark
   @BenchmarkMode(Mode.SampleTime)
   public Decision decisionWithFileAuditLatency(Audited a) {
-    return a.safeRun.evaluate(a.allowed);
+    return a.gate.decide(a.allowed);
   }
 }

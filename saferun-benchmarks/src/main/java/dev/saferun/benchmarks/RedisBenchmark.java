@@ -1,7 +1,6 @@
 package dev.saferun.benchmarks;
 
 import dev.saferun.Decision;
-import dev.saferun.SafeRun;
 import dev.saferun.ToolCall;
 import dev.saferun.redis.RedisStateStore;
 import io.lettuce.core.RedisClient;
@@ -48,7 +47,7 @@ public class RedisBenchmark {
   private String uri;
   private String prefix;
   private RedisStateStore store;
-  private SafeRun safeRun;
+  private Support.Gate gate;
   private RedisClient client;
   private StatefulRedisConnection<String, String> connection;
   private RedisCommands<String, String> redis;
@@ -67,7 +66,7 @@ public class RedisBenchmark {
     new SecureRandom().nextBytes(id);
     prefix = "{saferun-bench-" + HexFormat.of().formatHex(id) + "}:";
     store = RedisStateStore.builder(uri).keyPrefix(prefix).build();
-    safeRun = Support.safeRun(Support.stripePolicy(), new Support.SteppingClock(1000L), store);
+    gate = Support.gate(Support.stripePolicy(), store);
     client = RedisClient.create(uri);
     connection = client.connect();
     redis = connection.sync();
@@ -77,7 +76,7 @@ public class RedisBenchmark {
     chargeKeys = new String[] {prefix + "c:create_charge.daily_spend|day|",
         prefix + "c:_global.calls_per_minute|minute|"};
     StripeDecisionBenchmark.check(rawChargeScript() == -1L, "the charge script refused");
-    Decision d = safeRun.evaluate(allowed);
+    Decision d = gate.decide(allowed);
     StripeDecisionBenchmark.check(d.isAllowed(), "the allowed call is not allowed with Redis: "
         + d.message());
   }
@@ -98,7 +97,7 @@ public class RedisBenchmark {
   /** The allowed Stripe decision; its two counters are charged by one script on Redis. */
   @Benchmark
   public Decision saferunDecisionOnRedis() {
-    return safeRun.evaluate(allowed);
+    return gate.decide(allowed);
   }
 
   private static String luaResource(String name) {

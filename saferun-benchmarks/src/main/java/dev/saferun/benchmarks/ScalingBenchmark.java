@@ -2,7 +2,6 @@ package dev.saferun.benchmarks;
 
 import dev.saferun.CallContext;
 import dev.saferun.Decision;
-import dev.saferun.SafeRun;
 import dev.saferun.ToolCall;
 import dev.saferun.policy.Policy;
 import dev.saferun.policy.PolicyLoader;
@@ -45,7 +44,7 @@ public class ScalingBenchmark {
     @Param({"1", "10", "100", "1000", "10000"})
     public int tools;
 
-    SafeRun safeRun;
+    Support.Gate gate;
     ToolCall call;
 
     /** Builds the policy. */
@@ -56,16 +55,16 @@ public class ScalingBenchmark {
       for (int i = 0; i < tools; i++) {
         b.tool("tool_" + i, t -> t.rule("max amount", r -> r.when("args.amount", "lte", 50_000)));
       }
-      safeRun = Support.safeRun(PolicySet.of(b.build()), new Support.SteppingClock(1000L), null);
+      gate = Support.gate(PolicySet.of(b.build()), null);
       call = ToolCall.of("tool_" + (tools - 1), "{\"amount\":1,\"currency\":\"usd\"}");
-      StripeDecisionBenchmark.check(safeRun.evaluate(call).isAllowed(), "tools: denied");
+      StripeDecisionBenchmark.check(gate.decide(call).isAllowed(), "tools: denied");
     }
   }
 
   /** Decision cost against the number of tools listed (a hash lookup: flat). */
   @Benchmark
   public Decision toolsListed(Tools s) {
-    return s.safeRun.evaluate(s.call);
+    return s.gate.decide(s.call);
   }
 
   /** One tool with {@code rules} argument rules, all of which pass. */
@@ -75,7 +74,7 @@ public class ScalingBenchmark {
     @Param({"1", "10", "30", "100"})
     public int rules;
 
-    SafeRun safeRun;
+    Support.Gate gate;
     final ToolCall call = ToolCall.of("create_charge", "{\"amount\":1,\"currency\":\"usd\"}");
 
     /** Builds the policy. */
@@ -88,16 +87,15 @@ public class ScalingBenchmark {
             .append("          - {path: args.amount, op: lte, value: ").append(50_000 + i)
             .append("}\n");
       }
-      safeRun = Support.safeRun(Support.policy(y.toString(), "rules.yaml"),
-          new Support.SteppingClock(1000L), null);
-      StripeDecisionBenchmark.check(safeRun.evaluate(call).isAllowed(), "rules: denied");
+      gate = Support.gate(Support.policy(y.toString(), "rules.yaml"), null);
+      StripeDecisionBenchmark.check(gate.decide(call).isAllowed(), "rules: denied");
     }
   }
 
   /** Decision cost against the number of rules evaluated (linear). */
   @Benchmark
   public Decision rulesPerTool(Rules s) {
-    return s.safeRun.evaluate(s.call);
+    return s.gate.decide(s.call);
   }
 
   /** The allowed Stripe charge with a line-item list padding its arguments to {@code bytes}. */
@@ -107,7 +105,7 @@ public class ScalingBenchmark {
     @Param({"100", "1000", "10000", "100000"})
     public int bytes;
 
-    SafeRun safeRun;
+    Support.Gate gate;
     ToolCall call;
 
     /** Builds the call. */
@@ -122,16 +120,16 @@ public class ScalingBenchmark {
         j.append(String.format("{\"sku\":\"sku-%06d\",\"qty\":1,\"price\":1999}", i));
       }
       j.append("]}");
-      safeRun = Support.safeRun(Support.stripePolicy(), new Support.SteppingClock(1000L), null);
+      gate = Support.gate(Support.stripePolicy(), null);
       call = ToolCall.of("create_charge", j.toString());
-      StripeDecisionBenchmark.check(safeRun.evaluate(call).isAllowed(), "arguments: denied");
+      StripeDecisionBenchmark.check(gate.decide(call).isAllowed(), "arguments: denied");
     }
   }
 
   /** Decision cost against argument size (parsing dominates: linear). */
   @Benchmark
   public Decision argumentSize(Arguments s) {
-    return s.safeRun.evaluate(s.call);
+    return s.gate.decide(s.call);
   }
 
   /** {@code policies} policies, one per agent ({@code match: agent}); the call is the last's. */
@@ -141,7 +139,7 @@ public class ScalingBenchmark {
     @Param({"1", "10", "100", "1000"})
     public int policies;
 
-    SafeRun safeRun;
+    Support.Gate gate;
     ToolCall call;
 
     /** Builds the set from the Stripe policy, one copy per agent. */
@@ -154,39 +152,39 @@ public class ScalingBenchmark {
             "name: stripe-" + i + "\nmatch:\n  agent: agent-" + i);
         set.add(PolicyLoader.loadString(y, "stripe-" + i + ".yaml"));
       }
-      safeRun = Support.safeRun(PolicySet.of(set), new Support.SteppingClock(1000L), null);
+      gate = Support.gate(PolicySet.of(set), null);
       call = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON,
           CallContext.of("agent", "agent-" + (policies - 1)));
-      StripeDecisionBenchmark.check(safeRun.evaluate(call).isAllowed(), "policies: denied");
+      StripeDecisionBenchmark.check(gate.decide(call).isAllowed(), "policies: denied");
     }
   }
 
   /** Decision cost against the size of the policy set (matching is a scan of the set). */
   @Benchmark
   public Decision policySetSize(Policies s) {
-    return s.safeRun.evaluate(s.call);
+    return s.gate.decide(s.call);
   }
 
   /** One SafeRun shared by the benchmark threads: the Stripe policy, or arguments rules only. */
   @State(Scope.Benchmark)
   public static class Shared {
-    SafeRun stripe;
-    SafeRun argumentsOnly;
+    Support.Gate stripe;
+    Support.Gate argumentsOnly;
     final ToolCall call = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
 
     /** Builds both. */
     @Setup
     public void setUp() {
-      stripe = Support.safeRun(Support.stripePolicy(), new Support.SteppingClock(1000L), null);
-      argumentsOnly = Support.safeRun(Support.policy("version: \"1\"\ntools:\n"
+      stripe = Support.gate(Support.stripePolicy(), null);
+      argumentsOnly = Support.gate(Support.policy("version: \"1\"\ntools:\n"
           + "  create_charge:\n    rules:\n"
           + "      - name: max single charge\n        conditions:\n"
           + "          - {path: args.amount, op: lte, value: 50000}\n"
           + "      - name: allowed currencies\n        conditions:\n"
           + "          - {path: args.currency, op: in, value: [usd, eur]}\n", "args.yaml"),
-          new Support.SteppingClock(1000L), null);
-      StripeDecisionBenchmark.check(stripe.evaluate(call).isAllowed(), "threads: denied");
-      StripeDecisionBenchmark.check(argumentsOnly.evaluate(call).isAllowed(), "threads: denied");
+          null);
+      StripeDecisionBenchmark.check(stripe.decide(call).isAllowed(), "threads: denied");
+      StripeDecisionBenchmark.check(argumentsOnly.decide(call).isAllowed(), "threads: denied");
     }
   }
 
@@ -195,7 +193,7 @@ public class ScalingBenchmark {
   @BenchmarkMode(Mode.Throughput)
   @Threads(1)
   public Decision threads1Stripe(Shared s) {
-    return s.stripe.evaluate(s.call);
+    return s.stripe.decide(s.call);
   }
 
   /** Stripe policy, two threads charging the same two counters (throughput, both threads). */
@@ -203,7 +201,7 @@ public class ScalingBenchmark {
   @BenchmarkMode(Mode.Throughput)
   @Threads(2)
   public Decision threads2Stripe(Shared s) {
-    return s.stripe.evaluate(s.call);
+    return s.stripe.decide(s.call);
   }
 
   /** Argument rules only (no counters), one thread (throughput). */
@@ -211,7 +209,7 @@ public class ScalingBenchmark {
   @BenchmarkMode(Mode.Throughput)
   @Threads(1)
   public Decision threads1ArgumentsOnly(Shared s) {
-    return s.argumentsOnly.evaluate(s.call);
+    return s.argumentsOnly.decide(s.call);
   }
 
   /** Argument rules only (no counters), two threads (throughput, both threads). */
@@ -219,6 +217,6 @@ public class ScalingBenchmark {
   @BenchmarkMode(Mode.Throughput)
   @Threads(2)
   public Decision threads2ArgumentsOnly(Shared s) {
-    return s.argumentsOnly.evaluate(s.call);
+    return s.argumentsOnly.decide(s.call);
   }
 }

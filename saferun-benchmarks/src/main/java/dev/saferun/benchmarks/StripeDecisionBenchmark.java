@@ -1,7 +1,6 @@
 package dev.saferun.benchmarks;
 
 import dev.saferun.Decision;
-import dev.saferun.SafeRun;
 import dev.saferun.ToolCall;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
@@ -30,7 +29,7 @@ import org.openjdk.jmh.annotations.Warmup;
 @Measurement(iterations = 5, time = 1)
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class StripeDecisionBenchmark {
-  private SafeRun safeRun;
+  private Support.Gate gate;
   private final ToolCall allowed = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
   private final ToolCall deniedByArgs = ToolCall.of("create_charge",
       "{\"amount\":90000,\"currency\":\"usd\",\"customer\":\"cus_123\"}");
@@ -39,10 +38,10 @@ public class StripeDecisionBenchmark {
   /** Builds the SafeRun and checks that each call gets the decision its name says. */
   @Setup
   public void setUp() {
-    safeRun = Support.safeRun(Support.stripePolicy(), new Support.SteppingClock(1000L), null);
-    check(safeRun.evaluate(allowed).isAllowed(), "the allowed call is not allowed");
-    check(safeRun.evaluate(deniedByArgs).isDenied(), "the over-limit call is not denied");
-    check(safeRun.evaluate(unlisted).isDenied(), "the unlisted call is not denied");
+    gate = Support.gate(Support.stripePolicy(), null);
+    check(gate.decide(allowed).isAllowed(), "the allowed call is not allowed");
+    check(gate.decide(deniedByArgs).isDenied(), "the over-limit call is not denied");
+    check(gate.decide(unlisted).isDenied(), "the unlisted call is not denied");
   }
 
   static void check(boolean ok, String what) {
@@ -55,18 +54,18 @@ public class StripeDecisionBenchmark {
   @Benchmark
   @BenchmarkMode({Mode.Throughput, Mode.SampleTime})
   public Decision allowedCharge() {
-    return safeRun.evaluate(allowed);
+    return gate.decide(allowed);
   }
 
   /** Denied by the first rule (amount over the single-charge limit). */
   @Benchmark
   public Decision deniedByArgumentRule() {
-    return safeRun.evaluate(deniedByArgs);
+    return gate.decide(deniedByArgs);
   }
 
   /** A tool the policy does not list: denied by default. */
   @Benchmark
   public Decision unlistedTool() {
-    return safeRun.evaluate(unlisted);
+    return gate.decide(unlisted);
   }
 }

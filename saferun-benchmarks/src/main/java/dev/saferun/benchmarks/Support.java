@@ -1,7 +1,9 @@
 package dev.saferun.benchmarks;
 
 import dev.saferun.Clock;
+import dev.saferun.Decision;
 import dev.saferun.SafeRun;
+import dev.saferun.ToolCall;
 import dev.saferun.audit.AuditSink;
 import dev.saferun.policy.PolicyLoader;
 import dev.saferun.policy.PolicySet;
@@ -42,6 +44,31 @@ final class Support {
     return PolicySet.of(PolicyLoader.loadString(yaml, name));
   }
 
+  /**
+   * A SafeRun whose clock moves one second per decision: what the decision benchmarks measure.
+   * Thread-safe (as SafeRun is).
+   */
+  static final class Gate {
+    final SafeRun safeRun;
+    final SteppingClock clock;
+
+    Gate(SafeRun safeRun, SteppingClock clock) {
+      this.safeRun = safeRun;
+      this.clock = clock;
+    }
+
+    Decision decide(ToolCall call) {
+      clock.step();
+      return safeRun.evaluate(call);
+    }
+  }
+
+  /** A gate on the policies, counters in the store (null: in memory), audit off. */
+  static Gate gate(PolicySet policies, StateStore store) {
+    SteppingClock clock = new SteppingClock(1000L);
+    return new Gate(safeRun(policies, clock, store), clock);
+  }
+
   /** A SafeRun on the given clock and store (null: in memory), audit off. */
   static SafeRun safeRun(PolicySet policies, Clock clock, StateStore store) {
     SafeRun.Builder b = SafeRun.builder().policies(policies).clock(clock)
@@ -53,9 +80,10 @@ final class Support {
   }
 
   /**
-   * Wall time moves a fixed step per read (SafeRun reads wall time once per decision), so a
-   * limited call can be repeated for ever: one second per call is 60 calls per minute. Monotonic
-   * time is constant (the latency SafeRun records for audit is not measured here). Thread-safe.
+   * Wall time that moves a fixed step each time a benchmark operation begins ({@link #step}), so a
+   * limited call can be repeated for ever (one second per call is 60 calls a minute), while
+   * reading it costs what reading a clock costs. Monotonic time is constant (the latency SafeRun
+   * records for audit is not measured here). Thread-safe.
    */
   static final class SteppingClock implements Clock {
     private final AtomicLong millis = new AtomicLong(START_MILLIS);
@@ -65,9 +93,14 @@ final class Support {
       this.stepMillis = stepMillis;
     }
 
+    /** Moves time one step; returns the new wall time. */
+    long step() {
+      return millis.addAndGet(stepMillis);
+    }
+
     @Override
     public long wallMillis() {
-      return millis.addAndGet(stepMillis);
+      return millis.get();
     }
 
     @Override
