@@ -2,7 +2,6 @@ package dev.saferun.benchmarks;
 
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -45,7 +44,6 @@ public class FloorBenchmark {
   private final ChargeArgs preParsed = new ChargeArgs(1, "usd", "cus_123", "order 42");
   private final String json = Support.ALLOWED_CHARGE_JSON;
   private final Support.SteppingClock clock = new Support.SteppingClock(1000L);
-  /** Configured as SafeRun parses arguments: exact decimals, duplicate keys refused. */
   private ObjectMapper mapper;
 
   private long spendDay = -1;
@@ -56,13 +54,21 @@ public class FloorBenchmark {
   /** Builds the mapper. */
   @Setup
   public void setUp() {
-    mapper = JsonMapper.builder(JsonFactory.builder()
-            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION).build())
+    mapper = mapper();
+    StripeDecisionBenchmark.check(handWritten(preParsed) == null, "hand-written floor denies");
+  }
+
+  /**
+   * A mapper configured as SafeRun parses arguments: exact decimals, no trailing tokens, duplicate
+   * keys refused (by the tree, as SafeRun does since issue 10).
+   */
+  static ObjectMapper mapper() {
+    return JsonMapper.builder(JsonFactory.builder().build())
         .enable(DeserializationFeature.USE_BIG_DECIMAL_FOR_FLOATS)
         .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+        .enable(DeserializationFeature.FAIL_ON_READING_DUP_TREE_KEY)
         .nodeFactory(JsonNodeFactory.withExactBigDecimals(true))
         .build();
-    StripeDecisionBenchmark.check(handWritten(preParsed) == null, "hand-written floor denies");
   }
 
   /** The Stripe policy by hand: null when allowed, else the denying rule's message. */

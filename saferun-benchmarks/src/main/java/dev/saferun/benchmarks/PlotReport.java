@@ -197,7 +197,7 @@ public final class PlotReport {
     row(sb, "cedar-java 4.10 (cached policy set, pre-parsed)", "CedarBenchmark.allowedCharge",
         safeRun);
 
-    sb.append("\n### Rate-limit step (60 per minute, always allowed)\n\n");
+    sb.append("\n### Rate-limit step (one counter, always allowed)\n\n");
     String charge = "RateLimitBenchmark.saferunStoreCharge";
     double bucket4j = micros("RateLimitBenchmark.bucket4jTryConsume");
     header(sb, "Bucket4j");
@@ -384,14 +384,32 @@ public final class PlotReport {
         true, false, Map.of("µs/decision", series("ScalingBenchmark.toolsListed", "tools")));
     panel(g, pw, 50, pw, ph, "Rules per tool (linear)", "rules", false, false,
         Map.of("µs/decision", series("ScalingBenchmark.rulesPerTool", "rules")));
-    panel(g, 2 * pw, 50, pw, ph, "Argument size (log-log)", "bytes of JSON", true, true,
-        Map.of("µs/decision", series("ScalingBenchmark.argumentSize", "bytes")));
+    Map<String, List<double[]>> args = new LinkedHashMap<>();
+    args.put("SafeRun decision", series("ScalingBenchmark.argumentSize", "bytes"));
+    args.put("Jackson parse alone (floor)",
+        series("ScalingBenchmark.argumentSizeJacksonOnly", "bytes"));
+    panel(g, 2 * pw, 50, pw, ph, "Argument size (log-log)", "bytes of JSON", true, true, args);
     panel(g, 0, 50 + ph, pw, ph, "Policies in the set (one matches)", "policies", true, false,
         Map.of("µs/decision", series("ScalingBenchmark.policySetSize", "policies")));
     Map<String, List<double[]>> users = new LinkedHashMap<>();
     users.put("µs/decision", series("CountersBenchmark.perUserCounters", "users"));
     panel(g, pw, 50 + ph, pw, ph, "Distinct per-user counters (live)", "users", true, false,
         users);
+    g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 14));
+    g.setColor(Color.DARK_GRAY);
+    int noteY = 50 + ph + 70;
+    for (JsonNode c : counterFiles()) {
+      int n = c.path("users").asInt();
+      if (n < 100_000) {
+        continue;
+      }
+      Result ev = find("CountersBenchmark.evictIdleCounters", "ss", "users", Integer.toString(n));
+      g.drawString(String.format(Locale.ROOT, "%s: %.0f B heap per counter%s", tick(n),
+          c.path("bytesPerCounter").asDouble(), ev == null ? ""
+              : String.format(Locale.ROOT, ", evicting all idle: %.0f ms", ev.score())),
+          pw + 95, noteY);
+      noteY += 20;
+    }
     Map<String, List<double[]>> threads = new LinkedHashMap<>();
     threads.put("Stripe (shared counters)", threadSeries("Stripe"));
     threads.put("argument rules only", threadSeries("ArgumentsOnly"));
@@ -453,12 +471,15 @@ public final class PlotReport {
     if (logX) {
       minX = Math.pow(10, Math.floor(Math.log10(minX)));
       maxX = Math.pow(10, Math.ceil(Math.log10(maxX)));
+    } else if (maxX <= 5) {
+      minX = 0; // a few whole values (threads): whole ticks
+      maxX = Math.ceil(maxX) + 1;
     } else {
       minX = 0;
       maxX = niceCeil(maxX * 1.05);
     }
-    Axis ax = new Axis(minX, maxX, logX, left, right);
-    Axis ay = new Axis(minY, maxY, logY, bottom, top);
+    Axis ax = new Axis(minX, maxX, logX, !logX && maxX <= 6, left, right);
+    Axis ay = new Axis(minY, maxY, logY, false, bottom, top);
     g.setStroke(new BasicStroke(1f));
     FontMetrics fm = g.getFontMetrics();
     for (double t : ay.ticks()) {
@@ -500,7 +521,9 @@ public final class PlotReport {
         g.fillOval((int) x - 5, (int) y - 5, 10, 10);
         String label = fmt(p[1]);
         g.setColor(Color.BLACK);
-        g.drawString(label, (int) x + 7, (int) y - 7);
+        int lx = x + 7 + fm.stringWidth(label) > right ? (int) x - 7 - fm.stringWidth(label)
+            : (int) x + 7;
+        g.drawString(label, lx, (int) y - 7);
         g.setColor(c);
         prev = new double[] {x, y};
       }
@@ -518,7 +541,7 @@ public final class PlotReport {
       return 1;
     }
     double mag = Math.pow(10, Math.floor(Math.log10(v)));
-    for (double m : new double[] {1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
+    for (double m : new double[] {1, 1.2, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10}) {
       if (m * mag >= v) {
         return m * mag;
       }
@@ -538,7 +561,7 @@ public final class PlotReport {
   }
 
   /** A linear or logarithmic mapping from data to pixels. */
-  record Axis(double min, double max, boolean log, double from, double to) {
+  record Axis(double min, double max, boolean log, boolean whole, double from, double to) {
     double map(double v) {
       double f = log ? (Math.log10(v) - Math.log10(min)) / (Math.log10(max) - Math.log10(min))
           : (v - min) / (max - min);
@@ -553,7 +576,7 @@ public final class PlotReport {
         }
         return t;
       }
-      double step = niceCeil((max - min) / 5);
+      double step = whole ? 1 : niceCeil((max - min) / 5);
       for (double v = min; v <= max + step * 1e-6; v += step) {
         t.add(v);
       }

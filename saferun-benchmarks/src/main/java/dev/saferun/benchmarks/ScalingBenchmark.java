@@ -107,6 +107,8 @@ public class ScalingBenchmark {
 
     Support.Gate gate;
     ToolCall call;
+    String json;
+    final com.fasterxml.jackson.databind.ObjectMapper mapper = FloorBenchmark.mapper();
 
     /** Builds the call. */
     @Setup
@@ -121,7 +123,8 @@ public class ScalingBenchmark {
       }
       j.append("]}");
       gate = Support.gate(Support.stripePolicy(), null);
-      call = ToolCall.of("create_charge", j.toString());
+      json = j.toString();
+      call = ToolCall.of("create_charge", json);
       StripeDecisionBenchmark.check(gate.decide(call).isAllowed(), "arguments: denied");
     }
   }
@@ -130,6 +133,12 @@ public class ScalingBenchmark {
   @Benchmark
   public Decision argumentSize(Arguments s) {
     return s.gate.decide(s.call);
+  }
+
+  /** The floor for the same arguments: Jackson parsing them alone, configured as SafeRun is. */
+  @Benchmark
+  public Object argumentSizeJacksonOnly(Arguments s) throws java.io.IOException {
+    return s.mapper.readTree(s.json);
   }
 
   /** {@code policies} policies, one per agent ({@code match: agent}); the call is the last's. */
