@@ -512,6 +512,8 @@ public final class PlotReport {
       g.setColor(c);
       g.setStroke(new BasicStroke(2.5f));
       double[] prev = null;
+      double lastLabelX = -1e9;
+      boolean below = k == 2; // the second series labels under its points, so two never collide
       for (double[] p : e.getValue()) {
         double x = ax.map(p[0]);
         double y = ay.map(p[1]);
@@ -523,7 +525,10 @@ public final class PlotReport {
         g.setColor(Color.BLACK);
         int lx = x + 7 + fm.stringWidth(label) > right ? (int) x - 7 - fm.stringWidth(label)
             : (int) x + 7;
-        g.drawString(label, lx, (int) y - 7);
+        if (x - lastLabelX > 45) { // crowded points: the tables carry every value
+          g.drawString(label, lx, below ? (int) y + 20 : (int) y - 7);
+          lastLabelX = x;
+        }
         g.setColor(c);
         prev = new double[] {x, y};
       }
