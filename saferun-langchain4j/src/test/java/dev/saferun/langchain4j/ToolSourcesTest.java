@@ -94,9 +94,12 @@ class ToolSourcesTest {
 
   @Test
   void aToolDefinedTwiceIsRejectedWithItsName() {
+    // Every Crm tool is defined twice; which one is named first follows reflection order,
+    // which the JVM does not specify.
     assertThatThrownBy(() -> saferun.toolProvider(new Crm(), new Crm()))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Tool 'lookup_customer' is defined more than once");
+        .hasMessageMatching("Tool '(lookup_customer|create_refund|delete_customer)' is defined"
+            + " more than once");
 
     ToolProvider provider = saferun.toolProvider(new Crm(),
         (ToolProvider) request -> ToolProviderResult.builder()
