@@ -176,6 +176,15 @@ public final class YamlDocument {
     return new Converter(source).convert(root, 0);
   }
 
+  /**
+   * {@code ", did you mean 'x'?"} for the candidate closest to {@code given} (edit distance at
+   * most 2), else {@code ""}: the suggestion SafeRun's own errors use, for files that embed
+   * SafeRun YAML and report their own unknown keys.
+   */
+  public static String didYouMean(String given, List<String> candidates) {
+    return PolicyValidator.suggest(given, candidates);
+  }
+
   private static PolicyConfigException fail(String source, int line, int col, String message) {
     return new PolicyConfigException(List.of(new Problem(source, line, col, "", message, false)));
   }
