@@ -4,6 +4,7 @@ import dev.saferun.CallContext;
 import dev.saferun.Decision;
 import dev.saferun.SafeRun;
 import dev.saferun.ToolCall;
+import dev.saferun.spi.StateStore;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
 import java.nio.charset.StandardCharsets;
@@ -29,8 +30,11 @@ import org.openjdk.jmh.annotations.Warmup;
  * memory: the decision cost when calls rotate over {@code users} users, each with its own
  * counter; the heap each live counter takes; and eviction. Time stands still while measuring, so
  * every counter stays live; at the end the clock moves past the window and one more call lets
- * the store drop the idle counters. {@link #evictIdleCounters} times that call (the store evicts
- * on the thread whose write triggers its maintenance). Heap figures go to
+ * the store drop the idle counters (swept on the calling thread here, so the heap after eviction
+ * is measured once the sweep is done). {@link #evictIdleCounters} times the call that finds the
+ * idle counters: with {@code sweep=background} (the default store) it hands the sweep to the
+ * store's maintenance thread and returns; with {@code sweep=caller} the sweep runs inside the
+ * call, which measures the sweep itself (work the maintenance thread does). Heap figures go to
  * {@code <saferun.bench.out>/counters-<users>.json} (default {@code target/jmh-results}).
  *
  * <p>JMH states, one instance per trial; not thread-safe outside JMH's use of them.
@@ -82,7 +86,8 @@ public class CountersBenchmark {
     public void setUp() {
       calls = calls(users);
       clock = new Support.ManualClock();
-      safeRun = Support.safeRun(Support.policy(POLICY, "users.yaml"), clock, null);
+      safeRun = Support.safeRun(Support.policy(POLICY, "users.yaml"), clock,
+          StateStore.inMemory(clock, Runnable::run));
       safeRun.evaluate(ToolCall.of("search", "{}", CallContext.of("user", "warm-up")));
       baseline = usedHeap();
       for (ToolCall c : calls) {
@@ -122,6 +127,13 @@ public class CountersBenchmark {
     @Param({"100000", "1000000"})
     public int users;
 
+    /**
+     * Where the sweep runs: {@code background} on the store's maintenance thread (the default),
+     * {@code caller} inside the call that triggers it.
+     */
+    @Param({"background", "caller"})
+    public String sweep;
+
     SafeRun safeRun;
     final ToolCall newcomer = ToolCall.of("search", "{}", CallContext.of("user", "newcomer"));
 
@@ -129,7 +141,8 @@ public class CountersBenchmark {
     @Setup(Level.Iteration)
     public void setUp() {
       Support.ManualClock clock = new Support.ManualClock();
-      safeRun = Support.safeRun(Support.policy(POLICY, "idle.yaml"), clock, null);
+      safeRun = Support.safeRun(Support.policy(POLICY, "idle.yaml"), clock,
+          sweep.equals("caller") ? StateStore.inMemory(clock, Runnable::run) : null);
       for (ToolCall c : calls(users)) {
         safeRun.evaluate(c);
       }
@@ -143,7 +156,10 @@ public class CountersBenchmark {
     }
   }
 
-  /** The call that finds {@code users} idle counters expired (includes evicting them). */
+  /**
+   * The call that finds {@code users} idle counters expired: hands the sweep over
+   * ({@code background}) or sweeps them ({@code caller}).
+   */
   @Benchmark
   @BenchmarkMode(Mode.SingleShotTime)
   @OutputTimeUnit(TimeUnit.MILLISECONDS)

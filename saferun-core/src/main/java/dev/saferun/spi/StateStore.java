@@ -39,10 +39,20 @@ public interface StateStore {
   long recordAttempt(CounterKey key, long nowMillis);
 
   /**
-   * Counters kept in this JVM, evicted once idle for a whole window (measured on {@code clock}).
-   * The default store. Thread-safe.
+   * Counters kept in this JVM, dropped once idle for a whole window plus one bucket (measured on
+   * {@code clock}). Idle counters are swept every 10 s of clock time on a shared daemon thread,
+   * never on the thread making a decision. The default store. Thread-safe.
    */
   static StateStore inMemory(dev.saferun.Clock clock) {
     return new dev.saferun.internal.state.InMemoryStateStore(clock);
+  }
+
+  /**
+   * As {@link #inMemory(dev.saferun.Clock)}, with the sweeps of idle counters run on
+   * {@code maintenance} (your own executor; {@code Runnable::run} sweeps on the charging thread,
+   * which makes eviction deterministic in tests).
+   */
+  static StateStore inMemory(dev.saferun.Clock clock, java.util.concurrent.Executor maintenance) {
+    return new dev.saferun.internal.state.InMemoryStateStore(clock, maintenance);
   }
 }

@@ -1,8 +1,5 @@
 package dev.saferun.internal.state;
 
-import com.github.benmanes.caffeine.cache.Cache;
-import com.github.benmanes.caffeine.cache.Caffeine;
-import com.github.benmanes.caffeine.cache.Expiry;
 import dev.saferun.Clock;
 import dev.saferun.policy.Window;
 import dev.saferun.spi.Charge;
@@ -13,54 +10,122 @@ import dev.saferun.spi.StateStore;
 import java.math.BigDecimal;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Counters in this JVM. Each counter is a slot with its own lock; a call's charges lock their
  * slots in key order (no deadlock), check every limit, then add every amount, so charging is
- * all-or-nothing and exact under any interleaving. Slots live in a Caffeine cache that expires a
- * slot one window (plus one bucket) after its last use, measured on the injected clock: an idle
- * per-user counter is dropped only once nothing in it can count any more. An evicted slot is
- * marked retired under its lock, and a charge that finds a retired slot starts again, so no
- * charge ever lands in a dropped slot. Thread-safe.
+ * all-or-nothing and exact under any interleaving.
+ *
+ * <p>Slots live in a {@link ConcurrentHashMap}; a lookup is one hash probe, with no bookkeeping
+ * on the decision path. A slot records the time of its last charge. Idle slots are dropped by a
+ * <em>sweep</em>: once {@value #SWEEP_EVERY_MILLIS} ms of clock time have passed since the last
+ * one, the next charge hands a sweep to the maintenance executor (a shared daemon thread by
+ * default) and goes on; the sweep drops every slot whose last charge is older than its window
+ * plus one bucket, when nothing in it can count any more. A dropped slot is marked retired under
+ * its lock, and a charge that finds a retired slot starts again with a new one, so no charge
+ * ever lands in a dropped slot. Thread-safe.
  */
 public final class InMemoryStateStore implements StateStore {
-  private final Cache<String, Slot> slots;
+  /** Clock time between two sweeps of idle counters. */
+  public static final long SWEEP_EVERY_MILLIS = 10_000L;
 
+  private static final Logger LOG = LoggerFactory.getLogger(InMemoryStateStore.class);
+
+  /** Package-private for tests that interleave a sweep with a charge deterministically. */
+  final ConcurrentHashMap<String, Slot> slots = new ConcurrentHashMap<>();
+  private final Clock clock;
+  private final Executor maintenance;
+  private final AtomicBoolean sweepPending = new AtomicBoolean();
+  private volatile long nextSweepMillis;
+
+  /** A store whose sweeps run on a shared daemon thread. */
   public InMemoryStateStore(Clock clock) {
-    this.slots = Caffeine.newBuilder()
-        .ticker(() -> TimeUnit.MILLISECONDS.toNanos(clock.wallMillis()))
-        .executor(Runnable::run)
-        .expireAfter(new Expiry<String, Slot>() {
-          @Override
-          public long expireAfterCreate(String key, Slot slot, long now) {
-            return slot.retentionNanos;
-          }
-
-          @Override
-          public long expireAfterUpdate(String key, Slot slot, long now, long current) {
-            return slot.retentionNanos;
-          }
-
-          @Override
-          public long expireAfterRead(String key, Slot slot, long now, long current) {
-            return slot.retentionNanos;
-          }
-        })
-        .evictionListener((String key, Slot slot, com.github.benmanes.caffeine.cache.RemovalCause
-            cause) -> {
-          if (slot != null) {
-            slot.retire();
-          }
-        })
-        .build();
+    this(clock, Sweeper.EXECUTOR);
   }
 
-  /** Number of live counter slots (for tests and sizing). */
+  /**
+   * A store whose sweeps run on {@code maintenance} ({@code Runnable::run} sweeps on the charging
+   * thread: deterministic, for tests and measurements).
+   */
+  public InMemoryStateStore(Clock clock, Executor maintenance) {
+    this.clock = Objects.requireNonNull(clock, "clock");
+    this.maintenance = Objects.requireNonNull(maintenance, "maintenance");
+    this.nextSweepMillis = clock.wallMillis() + SWEEP_EVERY_MILLIS;
+  }
+
+  /** The shared maintenance thread, started on first use. */
+  private static final class Sweeper {
+    static final ExecutorService EXECUTOR = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "saferun-state-sweeper");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  /**
+   * Number of live counter slots, after sweeping those idle at the clock's current time on the
+   * calling thread (for tests and sizing).
+   */
   public long size() {
-    slots.cleanUp();
-    return slots.estimatedSize();
+    sweep(clock.wallMillis());
+    return slots.size();
+  }
+
+  /**
+   * Drops every slot idle at {@code nowMillis}: last charged more than one window plus one bucket
+   * ago. A slot that a charge holds at that moment is skipped (it is in use). Returns the number
+   * of slots dropped.
+   */
+  public int sweep(long nowMillis) {
+    int dropped = 0;
+    for (Map.Entry<String, Slot> e : slots.entrySet()) {
+      Slot s = e.getValue();
+      if (!s.lock.tryLock()) {
+        continue;
+      }
+      try {
+        if (!s.retired && s.idleAt(nowMillis)) {
+          s.retired = true;
+          slots.remove(e.getKey(), s);
+          dropped++;
+        }
+      } finally {
+        s.lock.unlock();
+      }
+    }
+    return dropped;
+  }
+
+  /** Hands a sweep to the maintenance executor when one is due and none is pending. */
+  private void sweepIfDue(long nowMillis) {
+    if (nowMillis < nextSweepMillis || !sweepPending.compareAndSet(false, true)) {
+      return;
+    }
+    nextSweepMillis = nowMillis + SWEEP_EVERY_MILLIS;
+    try {
+      maintenance.execute(() -> {
+        try {
+          sweep(nowMillis);
+        } finally {
+          sweepPending.set(false);
+        }
+      });
+    } catch (RejectedExecutionException e) {
+      sweepPending.set(false);
+      LOG.warn("The maintenance executor refused a sweep of idle counters; idle counters are"
+          + " kept until a later sweep runs: {}", e.toString());
+    }
   }
 
   @Override
@@ -88,7 +153,7 @@ public final class InMemoryStateStore implements StateStore {
         }
         if (at == d) {
           distinctKeys[d] = k;
-          distinct[d] = slot(key);
+          distinct[d] = slot(key, nowMillis);
           d++;
         }
         slotOf[i] = at;
@@ -161,16 +226,15 @@ public final class InMemoryStateStore implements StateStore {
   /** The common case (a rate limit, one counter): no arrays, one lock. */
   private ChargeResult chargeOne(Charge c, long nowMillis) {
     while (true) {
-      Slot s = slot(c.key());
+      Slot s = slot(c.key(), nowMillis);
       s.lock.lock();
       try {
         if (s.retired) {
           continue;
         }
-        if (!within(c, s.sum(nowMillis).add(c.amount()))) {
+        if (!s.tryAdd(nowMillis, c)) {
           return ChargeResult.refused(0);
         }
-        s.add(nowMillis, c.amount());
       } finally {
         s.lock.unlock();
       }
@@ -179,10 +243,14 @@ public final class InMemoryStateStore implements StateStore {
     }
   }
 
-  /** The live slot of a counter, created if absent (no capturing lambda when present). */
-  private Slot slot(CounterKey key) {
-    Slot s = slots.getIfPresent(key.storageKey());
-    return s != null ? s : slots.get(key.storageKey(), k -> new Slot(key.window()));
+  /**
+   * The live slot of a counter, created if absent (no capturing lambda when present); first
+   * starts a sweep if one is due.
+   */
+  private Slot slot(CounterKey key, long nowMillis) {
+    sweepIfDue(nowMillis);
+    Slot s = slots.get(key.storageKey());
+    return s != null ? s : slots.computeIfAbsent(key.storageKey(), k -> new Slot(key.window()));
   }
 
   /** Whether a counter may reach {@code value} under this charge's limit. */
@@ -197,7 +265,7 @@ public final class InMemoryStateStore implements StateStore {
   @Override
   public void refund(ChargeReceipt receipt) {
     for (ChargeReceipt.Entry e : receipt.entries()) {
-      Slot s = slots.getIfPresent(e.key().storageKey());
+      Slot s = slots.get(e.key().storageKey());
       if (s == null) {
         continue; // expired: the charge no longer counts anyway
       }
@@ -214,7 +282,7 @@ public final class InMemoryStateStore implements StateStore {
 
   @Override
   public BigDecimal read(CounterKey key, long nowMillis) {
-    Slot s = slots.getIfPresent(key.storageKey());
+    Slot s = slots.get(key.storageKey());
     if (s == null) {
       return BigDecimal.ZERO;
     }
@@ -229,7 +297,7 @@ public final class InMemoryStateStore implements StateStore {
   @Override
   public long recordAttempt(CounterKey key, long nowMillis) {
     while (true) {
-      Slot s = slots.get(key.storageKey(), k -> new Slot(key.window()));
+      Slot s = slot(key, nowMillis);
       s.lock.lock();
       try {
         if (s.retired) {
@@ -251,23 +319,53 @@ public final class InMemoryStateStore implements StateStore {
   static final class Slot {
     final ReentrantLock lock = new ReentrantLock();
     final Window window;
-    final long retentionNanos;
+    final long retentionMillis;
     long[] ids = new long[2];
     BigDecimal[] sums = new BigDecimal[2];
     int count;
+    long lastChargeMillis = Long.MIN_VALUE;
     boolean retired;
 
     Slot(Window window) {
       this.window = window;
-      this.retentionNanos = TimeUnit.MILLISECONDS.toNanos(window.retentionMillis());
+      this.retentionMillis = window.retentionMillis();
     }
 
-    void retire() {
-      lock.lock();
-      try {
-        retired = true;
-      } finally {
-        lock.unlock();
+    /** Whether nothing charged so far can count at {@code nowMillis} (never charged: idle). */
+    boolean idleAt(long nowMillis) {
+      return lastChargeMillis == Long.MIN_VALUE || nowMillis - lastChargeMillis >= retentionMillis;
+    }
+
+    /** Adds {@code c}'s amount if the counter stays within its limit: one prune, one search. */
+    boolean tryAdd(long nowMillis, Charge c) {
+      prune(nowMillis);
+      long newest = window.bucketOf(nowMillis);
+      BigDecimal total = null;
+      int at = -1;
+      for (int i = 0; i < count; i++) {
+        if (ids[i] <= newest) {
+          total = total == null ? sums[i] : total.add(sums[i]);
+          if (ids[i] == newest) {
+            at = i;
+          }
+        }
+      }
+      BigDecimal next = total == null ? c.amount() : total.add(c.amount());
+      if (!within(c, next)) {
+        return false;
+      }
+      if (at >= 0) {
+        sums[at] = sums[at].add(c.amount());
+        touch(nowMillis);
+      } else {
+        add(nowMillis, c.amount());
+      }
+      return true;
+    }
+
+    private void touch(long nowMillis) {
+      if (nowMillis > lastChargeMillis) {
+        lastChargeMillis = nowMillis;
       }
     }
 
@@ -300,6 +398,7 @@ public final class InMemoryStateStore implements StateStore {
 
     void add(long nowMillis, BigDecimal amount) {
       prune(nowMillis);
+      touch(nowMillis);
       long b = window.bucketOf(nowMillis);
       int i = find(b);
       if (i >= 0) {
