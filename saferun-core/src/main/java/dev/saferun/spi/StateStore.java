@@ -40,8 +40,8 @@ public interface StateStore {
 
   /**
    * Counters kept in this JVM, dropped once idle for a whole window plus one bucket (measured on
-   * {@code clock}). Idle counters are swept every 10 s of clock time on a shared daemon thread,
-   * never on the thread making a decision. The default store. Thread-safe.
+   * {@code clock}). Idle counters are swept at most every 10 s of clock time, when new counters
+   * have appeared, on a shared daemon thread, never on the thread making a decision. The default store. Thread-safe.
    */
   static StateStore inMemory(dev.saferun.Clock clock) {
     return new dev.saferun.internal.state.InMemoryStateStore(clock);

@@ -30,8 +30,9 @@ import org.slf4j.LoggerFactory;
  * <p>Slots live in a {@link ConcurrentHashMap}; a lookup is one hash probe, with no bookkeeping
  * on the decision path. A slot records the time of its last charge. Idle slots are dropped by a
  * <em>sweep</em>: once {@value #SWEEP_EVERY_MILLIS} ms of clock time have passed since the last
- * one, the next charge hands a sweep to the maintenance executor (a shared daemon thread by
- * default) and goes on; the sweep drops every slot whose last charge is older than its window
+ * one and a counter has been created since (the map grows only then), the next charge hands a
+ * sweep to the maintenance executor (a shared daemon thread by default) and goes on; the sweep
+ * drops every slot whose last charge is older than its window
  * plus one bucket, when nothing in it can count any more. A dropped slot is marked retired under
  * its lock, and a charge that finds a retired slot starts again with a new one, so no charge
  * ever lands in a dropped slot. Thread-safe.
@@ -48,6 +49,8 @@ public final class InMemoryStateStore implements StateStore {
   private final Executor maintenance;
   private final AtomicBoolean sweepPending = new AtomicBoolean();
   private volatile long nextSweepMillis;
+  /** A slot was created since the last sweep was handed over. */
+  private volatile boolean grown;
 
   /** A store whose sweeps run on a shared daemon thread. */
   public InMemoryStateStore(Clock clock) {
@@ -109,9 +112,10 @@ public final class InMemoryStateStore implements StateStore {
 
   /** Hands a sweep to the maintenance executor when one is due and none is pending. */
   private void sweepIfDue(long nowMillis) {
-    if (nowMillis < nextSweepMillis || !sweepPending.compareAndSet(false, true)) {
+    if (nowMillis < nextSweepMillis || !grown || !sweepPending.compareAndSet(false, true)) {
       return;
     }
+    grown = false;
     nextSweepMillis = nowMillis + SWEEP_EVERY_MILLIS;
     try {
       maintenance.execute(() -> {
@@ -123,6 +127,7 @@ public final class InMemoryStateStore implements StateStore {
       });
     } catch (RejectedExecutionException e) {
       sweepPending.set(false);
+      grown = true;
       LOG.warn("The maintenance executor refused a sweep of idle counters; idle counters are"
           + " kept until a later sweep runs: {}", e.toString());
     }
@@ -184,24 +189,23 @@ public final class InMemoryStateStore implements StateStore {
         }
         // Pass 1, in order: the first charge whose running value passes its limit is refused.
         // (Running values are kept only when a counter is charged more than once.)
-        BigDecimal[] running = d < n ? new BigDecimal[d] : null;
+        // running[slot]: the counter's value after this call's charges so far.
+        BigDecimal[] running = new BigDecimal[d];
         for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
           int slot = slotOf[i];
-          BigDecimal before = running == null || running[slot] == null
-              ? distinct[slot].sum(nowMillis) : running[slot];
+          BigDecimal before = running[slot] == null ? distinct[slot].sum(nowMillis)
+              : running[slot];
           BigDecimal next = before.add(c.amount());
           if (!within(c, next)) {
             return ChargeResult.refused(i);
           }
-          if (running != null) {
-            running[slot] = next;
-          }
+          running[slot] = next;
         }
         // Pass 2: every limit also holds for the counter's value after all of this call's
         // charges, so several charges of one counter can never pass a limit together. With one
         // charge per counter that value is the one pass 1 checked.
-        if (running != null) {
+        if (d < n) {
           for (int i = 0; i < n; i++) {
             if (!within(charges.get(i), running[slotOf[i]])) {
               return ChargeResult.refused(i);
@@ -211,7 +215,11 @@ public final class InMemoryStateStore implements StateStore {
         ChargeReceipt.Entry[] entries = new ChargeReceipt.Entry[n];
         for (int i = 0; i < n; i++) {
           Charge c = charges.get(i);
-          distinct[slotOf[i]].add(nowMillis, c.amount());
+          if (d == n) {
+            distinct[i].add(nowMillis, c.amount(), running[i]);
+          } else {
+            distinct[slotOf[i]].add(nowMillis, c.amount());
+          }
           entries[i] = new ChargeReceipt.Entry(c.key(), c.amount(), nowMillis);
         }
         return ChargeResult.charged(new ChargeReceipt(List.of(entries)));
@@ -250,7 +258,10 @@ public final class InMemoryStateStore implements StateStore {
   private Slot slot(CounterKey key, long nowMillis) {
     sweepIfDue(nowMillis);
     Slot s = slots.get(key.storageKey());
-    return s != null ? s : slots.computeIfAbsent(key.storageKey(), k -> new Slot(key.window()));
+    return s != null ? s : slots.computeIfAbsent(key.storageKey(), k -> {
+      grown = true;
+      return new Slot(key.window());
+    });
   }
 
   /** Whether a counter may reach {@code value} under this charge's limit. */
@@ -355,12 +366,28 @@ public final class InMemoryStateStore implements StateStore {
         return false;
       }
       if (at >= 0) {
-        sums[at] = sums[at].add(c.amount());
+        // the current bucket alone made the total: its new value is the one just checked
+        sums[at] = count == 1 ? next : sums[at].add(c.amount());
         touch(nowMillis);
       } else {
         add(nowMillis, c.amount());
       }
       return true;
+    }
+
+    /**
+     * Adds {@code amount} knowing the counter's value after it ({@code total}, from
+     * {@link #sum} plus {@code amount}): when the current bucket is the only one, it becomes
+     * {@code total} without another addition.
+     */
+    void add(long nowMillis, BigDecimal amount, BigDecimal total) {
+      prune(nowMillis);
+      if (count == 1 && ids[0] == window.bucketOf(nowMillis)) {
+        sums[0] = total;
+        touch(nowMillis);
+      } else {
+        add(nowMillis, amount);
+      }
     }
 
     private void touch(long nowMillis) {

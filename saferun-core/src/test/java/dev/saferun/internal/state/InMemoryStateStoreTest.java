@@ -78,6 +78,17 @@ class InMemoryStateStoreTest {
     clock.advance(Duration.ofSeconds(6));
     s.charge(List.of(one("late2", Window.MINUTE, 5)), clock.wallMillis());
     assertThat(queued).hasSize(2);
+    queued.get(1).run();
+    clock.advance(Duration.ofSeconds(11)); // "late2" was created after that sweep was handed over
+    s.charge(List.of(one("late", Window.MINUTE, 50)), clock.wallMillis());
+    assertThat(queued).hasSize(3);
+    queued.get(2).run();
+    clock.advance(Duration.ofSeconds(11)); // no counter created since: the map has not grown
+    s.charge(List.of(one("late", Window.MINUTE, 50)), clock.wallMillis());
+    assertThat(queued).hasSize(3);
+    s.charge(List.of(one("late3", Window.MINUTE, 50)), clock.wallMillis());
+    s.charge(List.of(one("late3", Window.MINUTE, 50)), clock.wallMillis());
+    assertThat(queued).hasSize(4);
   }
 
   @Test
