@@ -48,9 +48,10 @@ import java.util.Objects;
  *
  * <p><b>Layout.</b> One Redis hash per counter, {@code <prefix>c:<storage key>}, one field per
  * live bucket (fixed windows: one; rolling windows: up to 61, see {@link Window}). Loop-breaker
- * attempts use {@code <prefix>l:<storage key>}. Every write extends the key's time to live to
- * the moment its newest bucket stops counting plus {@link Builder#clockSkewAllowance}, so an
- * idle counter disappears by itself. Buckets older than the window are deleted when the counter
+ * attempts use {@code <prefix>l:<storage key>}. Every write makes the key's time to live reach at
+ * least the moment its newest bucket stops counting plus {@link Builder#clockSkewAllowance} (when
+ * it must grow, it grows one second further, so charges within one bucket rarely extend it), so
+ * an idle counter disappears by itself. Buckets older than the window are deleted when the counter
  * is next charged; buckets newer than the caller's clock (a replica whose clock runs ahead)
  * count as well, so skew makes a limit deny early, never late.
  *

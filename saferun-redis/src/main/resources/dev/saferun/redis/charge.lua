@@ -6,14 +6,16 @@
 -- Returns -1 when every charge was applied, else the 0-based index of the first refused one
 -- (and nothing was written).
 local d = tonumber(ARGV[1])
-local totals, dead = {}, {}
+local totals, dead, current = {}, {}, {}
 for k = 1, d do
-  local oldest = tonumber(ARGV[3 * k])
+  local bucket, oldest = ARGV[3 * k - 1], tonumber(ARGV[3 * k])
   local flat = redis.call('HGETALL', KEYS[k])
   local sum, stale = '0', {}
   for f = 1, #flat, 2 do
     -- Buckets newer than now (a replica whose clock runs ahead) count too: deny early, never late.
     if tonumber(flat[f]) >= oldest then sum = dec_add(sum, flat[f + 1]) else stale[#stale + 1] = flat[f] end
+    -- The current bucket's value, kept so that writing it needs no second read.
+    if flat[f] == bucket then current[k] = flat[f + 1] end
   end
   totals[k] = sum
   dead[k] = stale
@@ -41,8 +43,7 @@ for k = 1, d do
   if added[k] then
     local key, bucket = KEYS[k], ARGV[3 * k - 1]
     if #dead[k] > 0 then redis.call('HDEL', key, unpack(dead[k])) end
-    local cur = redis.call('HGET', key, bucket)
-    redis.call('HSET', key, bucket, dec_add(cur or '0', added[k]))
+    redis.call('HSET', key, bucket, dec_add(current[k] or '0', added[k]))
     keep_for(key, tonumber(ARGV[3 * k + 1]))
   end
 end

@@ -57,7 +57,9 @@ local function dec_sub(a, b)
   return dec_norm(table.concat(parts))
 end
 
--- Extends a key's time to live to at least ttl milliseconds (never shortens it).
+-- Extends a key's time to live to at least ttl milliseconds (never shortens it). When it must
+-- grow, it grows by one second more, so the next charges in the same bucket (whose ttl differs
+-- only by how long each took to reach Redis) find it long enough and skip the PEXPIRE.
 local function keep_for(key, ttl)
-  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl) end
+  if redis.call('PTTL', key) < ttl then redis.call('PEXPIRE', key, ttl + 1000) end
 end

@@ -323,14 +323,15 @@ class RedisStateStoreTest {
     charge(now, lte(DAY, "1", null), lte(rolling, "1", null));
     long dayEnd = (Math.floorDiv(now, 86_400_000L) + 1) * 86_400_000L;
     long dayTtl = redis.admin().pttl(prefix + "c:" + DAY.storageKey());
-    assertThat(dayTtl).isPositive().isLessThanOrEqualTo(dayEnd - now + 2_000)
-        .isGreaterThan(dayEnd - now + 2_000 - 10_000);
+    // the skew allowance (2 s) and the 1 s by which a time to live grows when it must
+    assertThat(dayTtl).isPositive().isLessThanOrEqualTo(dayEnd - now + 3_000)
+        .isGreaterThan(dayEnd - now + 3_000 - 10_000);
     long rollingTtl = redis.admin().pttl(prefix + "c:" + rolling.storageKey());
     // 10m window, 10s buckets: the charge counts until its bucket leaves the window
-    assertThat(rollingTtl).isGreaterThan(600_000L).isLessThanOrEqualTo(612_000L);
+    assertThat(rollingTtl).isGreaterThan(600_000L).isLessThanOrEqualTo(613_000L);
     store.recordAttempt(CounterKey.of("a.loop", Window.parse("30s"), "", false), now);
     assertThat(redis.admin().pttl(prefix + "l:a.loop|30s|")).isPositive()
-        .isLessThanOrEqualTo(32_500L);
+        .isLessThanOrEqualTo(33_500L);
   }
 
   @Test

@@ -117,7 +117,7 @@ class RoundTripTest {
   }
 
   @Test
-  void aDecisionCostsOneChargeRoundTripPlusTheEnginesPreReads() {
+  void anAllowedDecisionWithThreeLimitedCountersIsOneRoundTrip() {
     SafeRun safeRun = SafeRun.builder()
         .policies(PolicySet.of(PolicyLoader.loadString(POLICY, "p.yaml")))
         .stateStore(store).auditSink(AuditSink.NONE).build();
@@ -132,12 +132,42 @@ class RoundTripTest {
     Map<String, Long> d = delta(before, redis.allCalls());
     assertThat(d.keySet()).containsExactly("evalsha");
     assertThat(redis.calls("evalsha")).isPositive();
-    long perDecision = d.get("evalsha") / decisions;
-    System.out.println("round trips per decision with 3 limited counters: " + perDecision
-        + " (1 charge + " + (perDecision - 1) + " engine pre-reads)");
-    // One script charges all three counters; the engine reads each limited counter first.
-    assertThat(d.get("evalsha") % decisions).isZero();
-    assertThat(perDecision).isBetween(1L, 4L);
+    // One script checks and charges all three counters; the engine reads no counter ahead of
+    // it (a counter is read only when a later rule denies or holds, to name the deciding rule).
+    assertThat(d.get("evalsha")).isEqualTo(decisions);
+  }
+
+  /**
+   * Inside Redis, a charge of counters already in use reads each hash once and writes its
+   * current bucket once: no second read of the bucket, and the time to live is extended only
+   * when a new bucket starts (or a key is new), not on every charge.
+   */
+  @Test
+  void aChargeOfCountersInUseIsOneReadOneWriteAndOneTtlCheckPerCounter() {
+    List<Charge> charges = List.of(
+        new Charge(CounterKey.of("create_refund.daily_total", Window.DAY, "user=u1", false),
+            new BigDecimal("12.50"), null, true),
+        new Charge(CounterKey.of("create_refund._rate_minute", Window.MINUTE, "", false),
+            BigDecimal.ONE, null, true),
+        new Charge(CounterKey.of("_global._rate_24h", Window.parse("24h"), "", false),
+            BigDecimal.ONE, null, true));
+    store.charge(charges, System.currentTimeMillis());
+    int n = 20;
+    Map<String, Long> before = redis.allCalls();
+    for (int i = 0; i < n; i++) {
+      assertThat(store.charge(charges, System.currentTimeMillis()).isCharged()).isTrue();
+    }
+    Map<String, Long> after = redis.allCalls();
+    java.util.function.ToLongFunction<String> used =
+        c -> after.getOrDefault(c, 0L) - before.getOrDefault(c, 0L);
+    assertThat(used.applyAsLong("evalsha")).isEqualTo(n);
+    assertThat(used.applyAsLong("hgetall")).isEqualTo(3L * n);
+    assertThat(used.applyAsLong("hset")).isEqualTo(3L * n);
+    assertThat(used.applyAsLong("pttl")).isEqualTo(3L * n);
+    assertThat(used.applyAsLong("hget")).isZero();
+    // a new minute or a new 24m bucket of the rolling window may start during the loop
+    assertThat(used.applyAsLong("pexpire")).isLessThanOrEqualTo(2);
+    assertThat(used.applyAsLong("hdel")).isLessThanOrEqualTo(2);
   }
 
   @Test
