@@ -5,7 +5,6 @@ import dev.saferun.spi.ApprovalStore;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.codec.StringCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
 import io.lettuce.core.resource.ClientResources;
@@ -107,6 +106,31 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
   /** Starts configuring a store on the given Redis (standalone or Sentinel). */
   public static Builder builder(RedisURI redisUri) {
     return new Builder(RedisURI.builder(Objects.requireNonNull(redisUri, "redisUri")).build());
+  }
+
+  /**
+   * Starts configuring a store on a <b>Redis Cluster</b>, given one or more of its nodes
+   * ({@code redis://host:port} or {@code rediss://host:port}; the others are discovered).
+   * Cluster mode is chosen here and only here: a URI passed to {@link #builder(String)} is
+   * always treated as one standalone (or Sentinel-managed) Redis. In cluster mode the key
+   * prefix must contain a hash tag such as {@code {saferun}:} (the default), so that every key
+   * of the deployment is in one slot; {@code keyPrefix} refuses one without.
+   *
+   * <pre>{@code
+   * RedisApprovalStore.clusterBuilder("redis://node1:7000", "redis://node2:7000")
+   *     .keyPrefix("{saferun:prod}:")
+   *     .build();
+   * }</pre>
+   */
+  public static Builder clusterBuilder(String... nodeUris) {
+    return clusterBuilder(nodeUris == null ? null : java.util.Arrays.asList(nodeUris));
+  }
+
+  /** Like {@link #clusterBuilder(String...)}, with the seed nodes as a list. */
+  public static Builder clusterBuilder(List<String> nodeUris) {
+    Builder b = new Builder(null);
+    b.settings.clusterNodes = RedisConnector.parseCluster(nodeUris);
+    return b;
   }
 
   @Override
@@ -217,7 +241,7 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
     if (closed) {
       return;
     }
-    redis.client().connectPubSubAsync(StringCodec.UTF8, redis.uri()).whenComplete((c, e) -> {
+    redis.connectPubSubAsync().whenComplete((c, e) -> {
       if (e != null) {
         LOG.warn("Approval wake-ups from Redis at {} unavailable ({}); retrying", redis.where(),
             e.toString());
@@ -324,11 +348,17 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
     /**
      * Prefix of every key and of the decision channel, one per deployment (default
      * {@code {saferun}:}); replicas that share approvals use the same prefix.
+     *
+     * @throws IllegalArgumentException in cluster mode ({@link #clusterBuilder}), when the
+     *     prefix has no non-empty {@code {tag}}
      */
     public Builder keyPrefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
       if (prefix.isEmpty()) {
         throw new IllegalArgumentException("keyPrefix must not be empty");
+      }
+      if (settings.clusterNodes != null) {
+        RedisConnector.requireHashTag(prefix);
       }
       this.keyPrefix = prefix;
       return this;

@@ -11,7 +11,7 @@ import dev.saferun.spi.StateStoreException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
-import io.lettuce.core.api.sync.RedisCommands;
+import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
 import io.lettuce.core.resource.ClientResources;
 import java.math.BigDecimal;
 import java.math.BigInteger;
@@ -106,6 +106,31 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
   /** Starts configuring a store on the given Redis (standalone or Sentinel). */
   public static Builder builder(RedisURI redisUri) {
     return new Builder(RedisURI.builder(Objects.requireNonNull(redisUri, "redisUri")).build());
+  }
+
+  /**
+   * Starts configuring a store on a <b>Redis Cluster</b>, given one or more of its nodes
+   * ({@code redis://host:port} or {@code rediss://host:port}; the others are discovered).
+   * Cluster mode is chosen here and only here: a URI passed to {@link #builder(String)} is
+   * always treated as one standalone (or Sentinel-managed) Redis. In cluster mode the key
+   * prefix must contain a hash tag such as {@code {saferun}:} (the default), so that every key
+   * of the deployment is in one slot; {@code keyPrefix} refuses one without.
+   *
+   * <pre>{@code
+   * RedisStateStore.clusterBuilder("redis://node1:7000", "redis://node2:7000")
+   *     .keyPrefix("{saferun:prod}:")
+   *     .build();
+   * }</pre>
+   */
+  public static Builder clusterBuilder(String... nodeUris) {
+    return clusterBuilder(nodeUris == null ? null : java.util.Arrays.asList(nodeUris));
+  }
+
+  /** Like {@link #clusterBuilder(String...)}, with the seed nodes as a list. */
+  public static Builder clusterBuilder(List<String> nodeUris) {
+    Builder b = new Builder(null);
+    b.settings.clusterNodes = RedisConnector.parseCluster(nodeUris);
+    return b;
   }
 
   @Override
@@ -207,7 +232,7 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
    */
   public Duration measureClockOffset(Clock clock) {
     try {
-      RedisCommands<String, String> cmd = redis.commands();
+      RedisClusterCommands<String, String> cmd = redis.commands();
       long t0 = clock.wallMillis();
       List<String> time = cmd.time();
       long t1 = clock.wallMillis();
@@ -307,11 +332,17 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
      * share counters use the same prefix; different deployments on one Redis use different
      * ones. The braces make it a Redis Cluster hash tag, so a call's counters share one slot
      * and can be charged by one script.
+     *
+     * @throws IllegalArgumentException in cluster mode ({@link #clusterBuilder}), when the
+     *     prefix has no non-empty {@code {tag}}
      */
     public Builder keyPrefix(String prefix) {
       Objects.requireNonNull(prefix, "prefix");
       if (prefix.isEmpty()) {
         throw new IllegalArgumentException("keyPrefix must not be empty");
+      }
+      if (settings.clusterNodes != null) {
+        RedisConnector.requireHashTag(prefix);
       }
       this.keyPrefix = prefix;
       return this;
