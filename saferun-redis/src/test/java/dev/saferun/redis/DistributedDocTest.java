@@ -18,8 +18,9 @@ import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
 /**
- * docs/distributed.md: its Java example is the code between the doc markers below (checked
- * line by line) and runs against a real Redis; its relative links resolve.
+ * docs/distributed.md: its first Java example is the code between the doc markers below
+ * (checked line by line) and runs against a real Redis; its relative links resolve. The Redis
+ * Cluster example is checked the same way by {@link RedisClusterTest}.
  */
 class DistributedDocTest {
   private static final Path DOC = Path.of("..", "docs", "distributed.md");
@@ -53,7 +54,7 @@ class DistributedDocTest {
       assertThat(quiet.counter("create_refund.daily_total", refund.context()))
           .isEqualByComparingTo("12.50");
     }
-    assertThat(javaBlock()).isEqualTo(markedRegion());
+    assertThat(javaBlock(0)).isEqualTo(markedRegion("DistributedDocTest.java", "doc"));
   }
 
   @Test
@@ -67,35 +68,41 @@ class DistributedDocTest {
     }
   }
 
-  private static List<String> javaBlock() throws Exception {
+  /** The lines (stripped) of the doc's {@code index}-th java block (0 is the first). */
+  static List<String> javaBlock(int index) throws Exception {
     List<String> out = new ArrayList<>();
     boolean in = false;
+    int seen = 0;
     for (String line : Files.readAllLines(DOC)) {
       if (line.equals("```java")) {
         in = true;
       } else if (in && line.equals("```")) {
-        return out;
+        if (seen++ == index) {
+          return out;
+        }
+        in = false;
+        out.clear();
       } else if (in) {
         out.add(line.strip());
       }
     }
-    throw new AssertionError("no java block in " + DOC);
+    throw new AssertionError("no java block " + index + " in " + DOC);
   }
 
-  private static List<String> markedRegion() throws Exception {
-    Path self = Path.of("src", "test", "java", "dev", "saferun", "redis",
-        "DistributedDocTest.java");
+  /** The lines (stripped) between {@code // <marker>:start} and {@code :end} in a test file. */
+  static List<String> markedRegion(String testFile, String marker) throws Exception {
+    Path self = Path.of("src", "test", "java", "dev", "saferun", "redis", testFile);
     List<String> out = new ArrayList<>();
     boolean in = false;
     for (String line : Files.readAllLines(self)) {
-      if (line.strip().equals("// doc:start")) {
+      if (line.strip().equals("// " + marker + ":start")) {
         in = true;
-      } else if (line.strip().equals("// doc:end")) {
+      } else if (line.strip().equals("// " + marker + ":end")) {
         return out;
       } else if (in) {
         out.add(line.strip());
       }
     }
-    throw new AssertionError("no doc markers in " + self);
+    throw new AssertionError("no " + marker + " markers in " + self);
   }
 }

@@ -18,6 +18,7 @@ import dev.saferun.spi.ChargeResult;
 import dev.saferun.spi.CounterKey;
 import dev.saferun.spi.StateStoreException;
 import java.math.BigDecimal;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -98,6 +99,31 @@ class RedisClusterTest {
   }
 
   @Test
+  void theClusterExampleOfTheDistributedDocIsThisCodeAndItRuns() throws Exception {
+    List<String> clusterNodes = cluster().uris();
+    String deployment = TestRedis.uniquePrefix("doc").replace("{", "").replace("}:", "");
+    // doc-cluster:start
+    RedisStateStore counters = RedisStateStore.clusterBuilder(clusterNodes)  // some or all nodes
+        .keyPrefix("{saferun:" + deployment + "}:")   // the {hash tag}: one slot per deployment
+        .commandTimeout(Duration.ofMillis(250))
+        .build();
+    RedisApprovalStore approvals = RedisApprovalStore.clusterBuilder(clusterNodes)
+        .keyPrefix("{saferun:" + deployment + "}:")
+        .build();
+    // doc-cluster:end
+    closing.add(counters);
+    closing.add(approvals);
+    SafeRun safeRun = SafeRun.builder()
+        .policies(PolicySet.of(PolicyLoader.loadString(Hammer.CAP_POLICY, "cap.yaml")))
+        .stateStore(counters).approvalStore(approvals).auditSink(AuditSink.NONE).build();
+    assertThat(safeRun.evaluate(Hammer.REFUND).isAllowed()).isTrue();
+    assertThat(safeRun.counter("create_refund.daily_total", Hammer.REFUND.context()))
+        .isEqualByComparingTo("12.50");
+    assertThat(DistributedDocTest.javaBlock(1))
+        .isEqualTo(DistributedDocTest.markedRegion("RedisClusterTest.java", "doc-cluster"));
+  }
+
+  @Test
   void aPrefixWithoutAHashTagIsRefusedInClusterModeAndNamed() {
     for (String bad : List.of("saferun:", "{}:saferun:", "{saferun:", "saferun}:{x")) {
       assertThatThrownBy(() -> RedisStateStore.clusterBuilder("redis://127.0.0.1:7000")
@@ -124,6 +150,20 @@ class RedisClusterTest {
         "redis-sentinel://127.0.0.1:26379#mymaster"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessageContaining("redis://host:port");
+  }
+
+  @Test
+  void aClusterThatCannotBeReachedBuildsAndThenFailsClosedNamingTheNodes() throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0)) {
+      port = s.getLocalPort();
+    }
+    try (RedisStateStore store = RedisStateStore.clusterBuilder("redis://127.0.0.1:" + port)
+        .connectTimeout(Duration.ofMillis(200)).build()) {
+      assertThatThrownBy(() -> store.charge(call("1"), T0))
+          .isInstanceOf(StateStoreException.class)
+          .hasMessageStartingWith("Redis at cluster 127.0.0.1:" + port + " failed");
+    }
   }
 
   @Test

@@ -52,8 +52,12 @@ final class TestRedisCluster implements AutoCloseable {
         + "redis-cli next to " + server);
     TestRedisCluster c = null;
     try {
+      long t0 = System.nanoTime();
       c = new TestRedisCluster(Files.createTempDirectory("saferun-redis-cluster"));
       c.boot(server, cli.toString());
+      System.out.println("Redis Cluster of " + NODES + " masters on ports " + c.ports[0] + ", "
+          + c.ports[1] + ", " + c.ports[2] + " ready in "
+          + (System.nanoTime() - t0) / 1_000_000 + " ms");
       return c;
     } catch (IOException e) {
       if (c != null) {
