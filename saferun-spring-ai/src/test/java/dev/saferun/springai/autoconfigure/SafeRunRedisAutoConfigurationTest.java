@@ -58,6 +58,38 @@ class SafeRunRedisAutoConfigurationTest {
   }
 
   @Test
+  void springDataRedisClusterNodesSelectClusterMode() {
+    assertThat(SafeRunRedisAutoConfiguration.clusterNodes(new MockEnvironment()
+        .withProperty("spring.data.redis.cluster.nodes", "n1:7000, n2:7001")
+        .withProperty("spring.data.redis.username", "app")
+        .withProperty("spring.data.redis.password", "p@ss")))
+        .containsExactly("redis://app:p%40ss@n1:7000", "redis://app:p%40ss@n2:7001");
+    // SafeRun's own URL is one standalone or Sentinel Redis, whatever Spring Data says
+    assertThat(SafeRunRedisAutoConfiguration.clusterNodes(new MockEnvironment()
+        .withProperty("saferun.state.redis.url", "redis://a:1")
+        .withProperty("spring.data.redis.cluster.nodes", "n1:7000"))).isNull();
+    runner.withPropertyValues("saferun.state.store=redis",
+            "spring.data.redis.cluster.nodes=127.0.0.1:6398,127.0.0.1:6399")
+        .run(ctx -> {
+          assertThat(ctx.getBean(StateStore.class)).isInstanceOf(RedisStateStore.class);
+          assertThat(ctx.getBean(StateStore.class).toString())
+              .contains("cluster 127.0.0.1:6398,127.0.0.1:6399");
+          assertThat(ctx.getBean(ApprovalStore.class).toString())
+              .contains("cluster 127.0.0.1:6398,127.0.0.1:6399");
+        });
+  }
+
+  @Test
+  void aClusterKeyPrefixWithoutAHashTagStopsTheApplicationWithTheReason() {
+    runner.withPropertyValues("saferun.state.store=redis",
+            "spring.data.redis.cluster.nodes=127.0.0.1:6399",
+            "saferun.state.redis.key-prefix=saferun:")
+        .run(ctx -> assertThat(ctx).getFailure().rootCause()
+            .isInstanceOf(IllegalArgumentException.class)
+            .hasMessageContaining("keyPrefix 'saferun:' has no hash tag"));
+  }
+
+  @Test
   void anApplicationStoreWins() {
     runner.withPropertyValues("saferun.state.redis.url=redis://127.0.0.1:6399/0")
         .withBean(StateStore.class, () -> StateStore.inMemory(dev.saferun.Clock.system()))
