@@ -54,6 +54,11 @@ import org.slf4j.LoggerFactory;
  * {@link dev.saferun.spi.StateStoreException}; SafeRun fails closed (the call is not run, the
  * approval operation is refused).
  *
+ * <p><b>Redis Cluster.</b> {@link #clusterBuilder} connects in cluster mode (the prefix must
+ * hold a hash tag, as for {@link RedisStateStore}); the subscription uses a cluster pub/sub
+ * connection to one node, which receives every decision because Redis Cluster broadcasts
+ * {@code PUBLISH} to all nodes.
+ *
  * <p>Thread-safe. Close it when the application stops.
  */
 public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
@@ -98,7 +103,10 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
     return builder(redisUri).build();
   }
 
-  /** Starts configuring a store on {@code redis://host:port} (or any Lettuce URI form). */
+  /**
+   * Starts configuring a store on {@code redis://host:port} (or any Lettuce URI form: one
+   * standalone or Sentinel-managed Redis; for Redis Cluster use {@link #clusterBuilder}).
+   */
   public static Builder builder(String redisUri) {
     return new Builder(RedisConnector.parse(Objects.requireNonNull(redisUri, "redisUri")));
   }

@@ -66,6 +66,11 @@ import java.util.Objects;
  * have been applied; its call was denied, so a counter can only be over-counted by it (until
  * its window ends), never under-counted. The store reconnects by itself when Redis returns.
  *
+ * <p><b>Redis Cluster.</b> {@link #clusterBuilder} connects to a cluster through Lettuce's
+ * cluster client with the same fail-fast settings; the key prefix must hold a hash tag (the
+ * default {@code {saferun}:} does) so that every key of a call is in one slot, and scripts run
+ * on the node that owns it. {@link #builder(String)} never guesses cluster mode.
+ *
  * <p>Thread-safe: one instance serves every thread, over one multiplexed connection. Close it
  * when the application stops.
  */
@@ -98,7 +103,10 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
     return builder(redisUri).build();
   }
 
-  /** Starts configuring a store on {@code redis://host:port} (or any Lettuce URI form). */
+  /**
+   * Starts configuring a store on {@code redis://host:port} (or any Lettuce URI form: one
+   * standalone or Sentinel-managed Redis; for Redis Cluster use {@link #clusterBuilder}).
+   */
   public static Builder builder(String redisUri) {
     return new Builder(RedisConnector.parse(Objects.requireNonNull(redisUri, "redisUri")));
   }
