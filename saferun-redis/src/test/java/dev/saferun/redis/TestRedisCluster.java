@@ -275,7 +275,7 @@ final class TestRedisCluster implements AutoCloseable {
 
   private static boolean free(int port) {
     try (ServerSocket s = new ServerSocket(port, 1, InetAddress.getLoopbackAddress())) {
-      return true;
+      return s.isBound();
     } catch (IOException e) {
       return false;
     }
