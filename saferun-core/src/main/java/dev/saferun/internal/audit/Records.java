@@ -186,7 +186,12 @@ public final class Records {
           unicode(sb, c); // other controls, unpaired surrogates, U+2028/2029
       }
     }
-    sb.append(s, run, n).append('"');
+    if (run == 0) {
+      sb.append(s); // nothing escaped: one bulk copy
+    } else {
+      sb.append(s, run, n);
+    }
+    sb.append('"');
   }
 
   private static void unicode(StringBuilder sb, char c) {
