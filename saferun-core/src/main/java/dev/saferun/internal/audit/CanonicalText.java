@@ -345,22 +345,22 @@ final class CanonicalText {
     private long second = Long.MIN_VALUE;
     private String prefix;
 
-    void append(StringBuilder sb, Instant t) {
+    void append(Utf8Out sb, Instant t) {
       long sec = t.getEpochSecond();
       if (sec != second) {
         LocalDateTime d = LocalDateTime.ofEpochSecond(sec, 0, ZoneOffset.UTC);
         if (d.getYear() < 0 || d.getYear() > 9999) {
-          sb.append(t);
+          sb.ascii(t.toString());
           return;
         }
         String full = Instant.ofEpochSecond(sec).toString(); // yyyy-MM-ddTHH:mm:ssZ
         prefix = full.substring(0, full.length() - 1);
         second = sec;
       }
-      sb.append(prefix);
+      sb.ascii(prefix);
       int nanos = t.getNano();
       if (nanos != 0) {
-        sb.append('.');
+        sb.put('.');
         if (nanos % 1_000_000 == 0) {
           pad(sb, nanos / 1_000_000, 3);
         } else if (nanos % 1000 == 0) {
@@ -369,15 +369,16 @@ final class CanonicalText {
           pad(sb, nanos, 9);
         }
       }
-      sb.append('Z');
+      sb.put('Z');
     }
 
-    private static void pad(StringBuilder sb, int v, int width) {
-      String digits = Integer.toString(v);
-      for (int k = digits.length(); k < width; k++) {
-        sb.append('0');
+    private static void pad(Utf8Out sb, int v, int width) {
+      for (int p = 10, k = 1; k < width; k++, p *= 10) {
+        if (v < p) {
+          sb.put('0');
+        }
       }
-      sb.append(digits);
+      sb.number(v);
     }
   }
 }
