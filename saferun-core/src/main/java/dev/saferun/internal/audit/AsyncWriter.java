@@ -28,9 +28,18 @@ import java.util.concurrent.locks.LockSupport;
 public final class AsyncWriter extends SinkWriter {
   /** Set in {@link #tail} by {@link #close}; no slot is claimed after it. */
   private static final long CLOSED = 1L << 62;
-  /** Idle checks before the writer parks (keeps it awake between closely spaced events). */
-  private static final int SPINS = 200;
-  /** The writer's idle park; a producer or close wakes it earlier. */
+  /** Idle checks before the writer parks (catches back-to-back events without a park). */
+  private static final int SPINS = 20;
+  /**
+   * After a batch the writer naps this long when the queue is empty, without asking producers
+   * to wake it: under steady load events gather for one batch per nap instead of each producer
+   * paying a wake-up (a system call) per event. A full batch, a waiting producer, flush and
+   * close wake it early.
+   */
+  private static final long NAP_NANOS = 1_000_000L;
+  /** Empty naps in a row before the writer sleeps until a producer wakes it. */
+  private static final int NAPS_BEFORE_SLEEP = 50;
+  /** The writer's sleep when idle; a producer or close wakes it earlier. */
   private static final long IDLE_PARK_NANOS = 100_000_000L;
 
   private static final int OK = 0;
@@ -54,7 +63,10 @@ public final class AsyncWriter extends SinkWriter {
   private final AtomicLong tail = new AtomicLong();
   /** The next index the writer takes; written by the writer only. */
   private volatile long head;
+  /** The writer sleeps until woken (idle for a while): producers wake it. */
   private volatile boolean sleeping;
+  /** Empty naps in a row; writer thread only. */
+  private int naps;
   /** Producers waiting for room; changed under {@link #room}. */
   private volatile int waiters;
   private final Object room = new Object();
@@ -142,8 +154,8 @@ public final class AsyncWriter extends SinkWriter {
         if (tail.compareAndSet(t, t + 1)) {
           ring[slot] = event;
           seq.set(slot, t + 1);
-          if (sleeping) {
-            LockSupport.unpark(thread);
+          if (sleeping || t + 1 - head == maxBatch) {
+            LockSupport.unpark(thread); // it sleeps, or a full batch is ready while it naps
           }
           return OK;
         }
@@ -161,6 +173,7 @@ public final class AsyncWriter extends SinkWriter {
   private int awaitRoom(AuditEvent event) {
     long start = clock.wallMillis();
     long deadline = start + waitMillis < start ? Long.MAX_VALUE : start + waitMillis;
+    LockSupport.unpark(thread); // do not let it nap while the queue is full
     synchronized (room) {
       waiters++;
       try {
@@ -213,6 +226,7 @@ public final class AsyncWriter extends SinkWriter {
         continue;
       }
       head = h;
+      naps = 0;
       wakeWaiters();
       if (failure == null) {
         try {
@@ -251,7 +265,10 @@ public final class AsyncWriter extends SinkWriter {
     }
   }
 
-  /** Spins briefly, then parks until a producer publishes at {@code h} or the sink closes. */
+  /**
+   * Spins briefly, then naps (recently busy) or sleeps until a producer publishes at {@code h}
+   * or the sink closes.
+   */
   private void idle(long h) {
     int slot = slot(h);
     for (int i = 0; i < SPINS; i++) {
@@ -259,6 +276,12 @@ public final class AsyncWriter extends SinkWriter {
         return;
       }
       Thread.onSpinWait();
+    }
+    if (naps < NAPS_BEFORE_SLEEP) {
+      naps++;
+      LockSupport.parkNanos(this, NAP_NANOS);
+      Thread.interrupted();
+      return;
     }
     sleeping = true;
     if (seq.get(slot) != h + 1 && (tail.get() & CLOSED) == 0) {
@@ -279,6 +302,7 @@ public final class AsyncWriter extends SinkWriter {
   @Override
   public void flush() throws IOException {
     long goal = tail.get() & ~CLOSED;
+    LockSupport.unpark(thread);
     try {
       synchronized (progress) {
         while (done < goal && !finished && failure == null) {
