@@ -65,8 +65,8 @@ public final class AsyncWriter extends SinkWriter {
   private volatile long head;
   /** The writer sleeps until woken (idle for a while): producers wake it. */
   private volatile boolean sleeping;
-  /** Empty naps in a row; writer thread only. */
-  private int naps;
+  /** Empty naps in a row; writer thread only. A new writer sleeps until the first event. */
+  private int naps = NAPS_BEFORE_SLEEP;
   /** Producers waiting for room; changed under {@link #room}. */
   private volatile int waiters;
   private final Object room = new Object();
