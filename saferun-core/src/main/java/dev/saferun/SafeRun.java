@@ -10,6 +10,7 @@ import dev.saferun.approval.OnPause;
 import dev.saferun.audit.AuditEvent;
 import dev.saferun.audit.AuditSink;
 import dev.saferun.internal.approval.ApprovalsImpl;
+import dev.saferun.internal.audit.FailureThrottle;
 import dev.saferun.internal.engine.Engine;
 import dev.saferun.internal.json.Arguments;
 import dev.saferun.internal.json.Canonical;
@@ -30,6 +31,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.MessageFormatter;
 
 /**
  * The policy gate between an agent and its tools. Evaluates every tool call, in-process and
@@ -64,6 +66,8 @@ public final class SafeRun {
   private final boolean trace;
   private final AuditSink audit;
   private final AuditSink.FailurePolicy auditFailure;
+  /** One stack trace, then at most one line a second, for all audit failures of this instance. */
+  private final FailureThrottle auditFailureLog;
   private final OnPause onPause;
   private final ApprovalsImpl approvals;
   private final AtomicLong sequence = new AtomicLong();
@@ -94,6 +98,7 @@ public final class SafeRun {
     this.trace = b.trace;
     this.audit = b.audit;
     this.auditFailure = b.auditFailure;
+    this.auditFailureLog = new FailureThrottle(clock, 1000);
     this.onPause = b.onPause;
     this.stateFailure = b.stateFailure;
     this.breakers = new dev.saferun.internal.controls.Breakers((tool, open, message) ->
@@ -620,7 +625,7 @@ public final class SafeRun {
           sequence.incrementAndGet(), type, tool, CallContext.empty(), null, null, null, null,
           null, message, null, 0, null, by, 0, null));
     } catch (Exception | LinkageError e) {
-      LOG.error("Audit of {} failed: {}", type, message, e);
+      auditFailed(true, e, "Audit of {} failed: {}", type, message);
     }
   }
 
@@ -662,12 +667,42 @@ public final class SafeRun {
     } catch (Exception | LinkageError e) {
       if (auditFailure == AuditSink.FailurePolicy.FAIL_CLOSED) {
         refundQuietly(d);
-        LOG.error("Audit failed for tool {}; the call is denied (fail closed)", call.tool(), e);
+        auditFailed(true, e, "Audit failed for tool {}; the call is denied (fail closed)",
+            call.tool(), null);
         return Decision.deny(d.policy(), d.policyVersion(), d.rule(), "Audit failed: "
             + (e instanceof SafeRunException ? e.getMessage() : e.toString()));
       }
-      LOG.warn("Audit failed for tool {}; continuing as configured", call.tool(), e);
+      auditFailed(false, e, "Audit failed for tool {}; continuing as configured", call.tool(),
+          null);
       return d;
+    }
+  }
+
+  /**
+   * Logs an audit failure: the first with its stack trace, then at most one line a second (on
+   * the injected clock) with the count of failures not logged since. A failing sink fails every
+   * call; a stack trace per call would flood the log and slow the callers.
+   */
+  private void auditFailed(boolean error, Throwable e, String format, Object a, Object b) {
+    long n = auditFailureLog.next();
+    if (n == FailureThrottle.SILENT) {
+      return;
+    }
+    String what = MessageFormatter.format(format, a, b).getMessage();
+    if (n == FailureThrottle.FIRST) {
+      String line = what + " (further audit failures are logged at most once a second, without"
+          + " a stack trace)";
+      if (error) {
+        LOG.error(line, e);
+      } else {
+        LOG.warn(line, e);
+      }
+    } else if (error) {
+      LOG.error("{}: {}; {} more audit failure(s) since the previous line, not logged", what, e,
+          n);
+    } else {
+      LOG.warn("{}: {}; {} more audit failure(s) since the previous line, not logged", what, e,
+          n);
     }
   }
 
@@ -687,7 +722,7 @@ public final class SafeRun {
           r.approver(), 0, null));
     } catch (Exception | LinkageError e) {
       // The transition already happened; a lost record must be loud.
-      LOG.error("Audit of approval {} ({}) failed", q.id(), type, e);
+      auditFailed(true, e, "Audit of approval {} ({}) failed", q.id(), type);
     }
   }
 
@@ -771,7 +806,7 @@ public final class SafeRun {
           d.policyVersion(), d.rule(), message, d.shadow(), 0,
           d.approval() == null ? null : d.approval().id(), null, toolNanos, cost(d)));
     } catch (Exception | LinkageError e) {
-      LOG.warn("Audit of the {} outcome of tool {} failed", type, call.tool(), e);
+      auditFailed(false, e, "Audit of the {} outcome of tool {} failed", type, call.tool());
     }
   }
 

@@ -1,6 +1,7 @@
 package dev.saferun.benchmarks;
 
 import dev.saferun.CallContext;
+import dev.saferun.Clock;
 import dev.saferun.Decision;
 import dev.saferun.SafeRun;
 import dev.saferun.ToolCall;
@@ -35,8 +36,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code java.io.tmpdir}). {@link #sinkSustained}: events queued and written (JSON, sha-256 chain,
  * write, fsync per {@link FsyncPolicy}) end to end, batches of {@value #BATCH} followed by
  * {@code flush()}, so the score is what the writer sustains, not how fast a queue fills.
- * {@link #decisionWithFileAudit}: the allowed Stripe decision with that sink attached, with a
- * count of decisions the sink refused (queue full: fail closed, so the call is denied).
+ * {@link #decisionWithFileAudit}: the allowed Stripe decision with that sink attached, one thread
+ * deciding flat out, with a count of decisions the sink refused (queue still full after its
+ * one-second wait: fail closed, so the call is denied). {@link #pacedDecisionWithFileAudit} and
+ * {@link #pacedDecisionWithoutAudit}: the same decision offered at a fixed rate below the sink's
+ * capacity ({@value #PACED_PER_SECOND} a second), latency of the decision alone, with and without
+ * the sink: what the sink costs a decision when it keeps up.
  *
  * <p>JMH state, one instance per trial; not thread-safe outside JMH's use of it.
  */
@@ -47,6 +52,8 @@ import org.openjdk.jmh.annotations.Warmup;
 @Fork(value = 1, jvmArgsAppend = {"-Xms1g", "-Xmx1g"})
 public class AuditBenchmark {
   static final int BATCH = 2048;
+  /** Offered rate of the paced benchmarks, decisions per second. */
+  static final long PACED_PER_SECOND = 100_000;
 
   /** A sink in a fresh directory, deleted after the trial. */
   @State(Scope.Benchmark)
@@ -119,8 +126,10 @@ public class AuditBenchmark {
     public void open() throws IOException {
       dir = Files.createTempDirectory("saferun-audit-bench");
       Support.SteppingClock clock = new Support.SteppingClock(1000L);
+      // The sink waits for room on real time (the default one second), as in production; the
+      // stepping clock would not move while the only deciding thread waits.
       sink = FileAuditSink.builder(dir.resolve("audit.jsonl")).maxFileBytes(64L << 20)
-          .clock(clock).build();
+          .clock(Clock.system()).build();
       gate = new Support.Gate(SafeRun.builder().policies(Support.stripePolicy()).clock(clock)
           .auditSink(sink).build(), clock);
     }
@@ -167,5 +176,65 @@ public class AuditBenchmark {
   @BenchmarkMode(Mode.SampleTime)
   public Decision decisionWithFileAuditLatency(Audited a) {
     return a.gate.decide(a.allowed);
+  }
+
+  /** The Stripe SafeRun with audit off, for the paced comparison. */
+  @State(Scope.Benchmark)
+  public static class Unaudited {
+    Support.Gate gate;
+    final ToolCall allowed = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
+
+    /** Builds the SafeRun. */
+    @Setup(Level.Trial)
+    public void open() {
+      gate = Support.gate(Support.stripePolicy(), null);
+    }
+  }
+
+  /**
+   * Offers one decision per {@code 1/PACED_PER_SECOND} s: before each invocation (untimed, a
+   * {@link Level#Invocation} setup) it spins until the next slot on the system's monotonic
+   * clock. A thread that falls more than ten slots behind (GC, descheduled) starts again from
+   * now instead of bursting to catch up. Per thread; not thread-safe.
+   */
+  @State(Scope.Thread)
+  public static class Pacer {
+    private static final long PERIOD_NANOS = 1_000_000_000L / PACED_PER_SECOND;
+    private final Clock clock = Clock.system();
+    private long next;
+
+    /** Starts the schedule. */
+    @Setup(Level.Iteration)
+    public void start() {
+      next = clock.monotonicNanos();
+    }
+
+    /** Waits for the next slot. */
+    @Setup(Level.Invocation)
+    public void pace() {
+      next += PERIOD_NANOS;
+      long now = clock.monotonicNanos();
+      while (now < next) {
+        Thread.onSpinWait();
+        now = clock.monotonicNanos();
+      }
+      if (now - next > 10 * PERIOD_NANOS) {
+        next = now;
+      }
+    }
+  }
+
+  /** The allowed Stripe decision, audited to the file sink, offered at a fixed rate. */
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  public Decision pacedDecisionWithFileAudit(Audited a, Pacer p) {
+    return a.gate.decide(a.allowed);
+  }
+
+  /** The same decision at the same rate with audit off: the baseline for the one above. */
+  @Benchmark
+  @BenchmarkMode(Mode.SampleTime)
+  public Decision pacedDecisionWithoutAudit(Unaudited u, Pacer p) {
+    return u.gate.decide(u.allowed);
   }
 }

@@ -47,10 +47,14 @@ import java.util.Objects;
  * crash is kept as is and declared in the next file's header. An OS lock file
  * ({@code .audit.jsonl.lock}) keeps a second writer away.
  *
- * <p><b>Queue and failure policy.</b> {@link #record} does not touch the disk: it puts the event
- * on a bounded queue that one writer thread drains in batches, so a slow disk delays the decision
- * path only once the queue is full. Then the {@linkplain Builder#failurePolicy failure policy}
- * decides: {@code FAIL_CLOSED} (default) throws {@link AuditException}, so that SafeRun (with its
+ * <p><b>Queue, backpressure and failure policy.</b> {@link #record} does not touch the disk: it
+ * puts the event on a bounded queue ({@link Builder#queueCapacity}, default 65,536 events) that
+ * one writer thread drains in batches, so a slow disk delays the decision path only once the
+ * queue is full. Then {@code record} waits for room, up to {@link Builder#queueFullWait} (default
+ * one second, measured on the injected clock): a producer that outruns the disk is slowed to the
+ * disk's speed rather than refused. Only when that wait runs out, or at once when the writer has
+ * failed or the sink is closed, does the {@linkplain Builder#failurePolicy failure policy}
+ * decide: {@code FAIL_CLOSED} (default) throws {@link AuditException}, so that SafeRun (with its
  * default {@code auditFailure(FAIL_CLOSED)}) denies the call; {@code LOG_AND_CONTINUE} drops the
  * event, counts it ({@link #dropped()}) and logs it at ERROR. Either way a gap record in the log
  * says how many events were lost or refused: never a silent drop. A write error (disk full) is
@@ -79,10 +83,11 @@ public final class FileAuditSink implements AuditSink, Flushable, Closeable {
   }
 
   /**
-   * Queues the event (or writes it, when synchronous).
+   * Queues the event (or writes it, when synchronous). When the queue is full, waits for room up
+   * to {@link Builder#queueFullWait}.
    *
-   * @throws AuditException under {@code FAIL_CLOSED} when the queue is full, the sink is closed
-   *     or its writer failed
+   * @throws AuditException under {@code FAIL_CLOSED} when the queue stayed full for the whole
+   *     wait, the sink is closed or its writer failed
    */
   @Override
   public void record(AuditEvent event) {
@@ -151,8 +156,9 @@ public final class FileAuditSink implements AuditSink, Flushable, Closeable {
     private long maxFileBytes = 128L << 20;
     private Duration rotateEvery;
     private FsyncPolicy fsync = FsyncPolicy.EVERY_BATCH;
-    private int queueCapacity = 8192;
-    private int maxBatch = 1024;
+    private int queueCapacity = 65_536;
+    private int maxBatch = 4096;
+    private Duration queueFullWait = Duration.ofSeconds(1);
     private boolean synchronous;
     private FailurePolicy failurePolicy = FailurePolicy.FAIL_CLOSED;
     private Clock clock = Clock.system();
@@ -217,8 +223,9 @@ public final class FileAuditSink implements AuditSink, Flushable, Closeable {
     }
 
     /**
-     * How many events may wait for the writer thread; beyond that the failure policy applies.
-     * Default 8192.
+     * How many events may wait for the writer thread; beyond that {@link FileAuditSink#record} waits for room
+     * ({@link #queueFullWait}), then the failure policy applies. Default 65,536. A full queue keeps
+     * that many events in the heap.
      */
     public Builder queueCapacity(int capacity) {
       if (capacity < 1) {
@@ -226,6 +233,23 @@ public final class FileAuditSink implements AuditSink, Flushable, Closeable {
       }
       this.queueCapacity = capacity;
       this.synchronous = false;
+      return this;
+    }
+
+    /**
+     * How long {@link FileAuditSink#record} waits for room when the queue is full, measured on the
+     * {@linkplain #clock injected clock}: a caller that outruns the disk is slowed to the disk's
+     * speed rather than refused. When the wait runs out, the failure policy applies (under
+     * {@code FAIL_CLOSED} the call is denied). A failed writer or {@link FileAuditSink#close()}
+     * ends the wait at once. {@link Duration#ZERO} refuses at once. Default one second; at most
+     * one hour. No effect with {@link #synchronous()}.
+     */
+    public Builder queueFullWait(Duration wait) {
+      Objects.requireNonNull(wait, "wait");
+      if (wait.isNegative() || wait.compareTo(Duration.ofHours(1)) > 0) {
+        throw new IllegalArgumentException("queueFullWait must be between 0 and 1h, got " + wait);
+      }
+      this.queueFullWait = wait;
       return this;
     }
 
@@ -239,13 +263,19 @@ public final class FileAuditSink implements AuditSink, Flushable, Closeable {
       return this;
     }
 
-    /** What a full queue or failed writer does. Default {@link FailurePolicy#FAIL_CLOSED}. */
+    /**
+     * What a queue still full after {@link #queueFullWait}, a failed writer or a closed sink does.
+     * Default {@link FailurePolicy#FAIL_CLOSED}.
+     */
     public Builder failurePolicy(FailurePolicy policy) {
       this.failurePolicy = Objects.requireNonNull(policy, "policy");
       return this;
     }
 
-    /** The clock for file headers, gap and end records, and time rotation. Default system. */
+    /**
+     * The clock for file headers, gap and end records, time rotation and the
+     * {@linkplain #queueFullWait queue-full wait}. Default system.
+     */
     public Builder clock(Clock clock) {
       this.clock = Objects.requireNonNull(clock, "clock");
       return this;
@@ -274,8 +304,15 @@ public final class FileAuditSink implements AuditSink, Flushable, Closeable {
       String name = file.getFileName().toString();
       SinkWriter writer = synchronous
           ? new SyncWriter(log, failurePolicy, clock, name)
-          : new AsyncWriter(log, queueCapacity, maxBatch, failurePolicy, clock, name);
+          : new AsyncWriter(log, queueCapacity, maxBatch, waitMillis(queueFullWait),
+              failurePolicy, clock, name);
       return new FileAuditSink(writer, file);
+    }
+
+    /** Whole milliseconds, rounded up so that a wait shorter than 1 ms still waits. */
+    private static long waitMillis(Duration wait) {
+      long ms = wait.toMillis();
+      return ms == 0 && !wait.isZero() ? 1 : ms;
     }
   }
 }

@@ -21,6 +21,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
@@ -162,6 +165,39 @@ class FileAuditSinkSafeRunTest {
   private SafeRun safeRun(FileAuditSink sink) {
     return SafeRun.builder().policies(PolicySet.of(Fixtures.policy(PAYMENTS))).clock(clock)
         .auditSink(sink).build();
+  }
+
+  @Test
+  void aFullQueueSlowsTheCallDownInsteadOfDenyingIt() throws Exception {
+    StuckDisk disk = new StuckDisk(dir.resolve("audit.jsonl"), clock);
+    AsyncWriter writer = new AsyncWriter(disk, 2, 16, 1000, AuditSink.FailurePolicy.FAIL_CLOSED,
+        clock, "audit.jsonl");
+    FileAuditSink sink = new FileAuditSink(writer, dir.resolve("audit.jsonl"));
+    SafeRun s = safeRun(sink);
+    s.evaluate(charge(1, "4111111111111111", "x"));
+    assertThat(disk.entered.await(10, TimeUnit.SECONDS)).isTrue();
+    s.evaluate(charge(2, "4111111111111111", "x"));
+    s.evaluate(charge(3, "4111111111111111", "x"));
+    ExecutorService pool = Executors.newSingleThreadExecutor();
+    try {
+      Future<Decision> fourth = pool.submit(() -> s.evaluate(charge(4, "4111111111111111", "x")));
+      while (writer.waiting() == 0 && !fourth.isDone()) {
+        Thread.onSpinWait();
+      }
+      assertThat(fourth.isDone()).isFalse(); // waiting for room, not denied
+
+      disk.release.countDown();
+
+      assertThat(fourth.get(10, TimeUnit.SECONDS).isAllowed()).isTrue();
+    } finally {
+      pool.shutdownNow();
+    }
+    sink.close();
+    assertThat(sink.rejected()).isZero();
+    Verification v = AuditLog.verify(List.of(dir));
+    assertThat(v.intact()).isTrue();
+    assertThat(v.events()).isEqualTo(4);
+    assertThat(v.notes()).isEmpty();
   }
 
   @Test

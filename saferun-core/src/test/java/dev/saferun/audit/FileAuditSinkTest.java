@@ -417,6 +417,10 @@ class FileAuditSinkTest {
         .hasMessage("rotateEvery must be at least 1s, got PT0.01S");
     assertThatThrownBy(() -> sink().queueCapacity(0))
         .hasMessage("queueCapacity must be >= 1, got 0");
+    assertThatThrownBy(() -> sink().queueFullWait(Duration.ofMillis(-1)))
+        .hasMessage("queueFullWait must be between 0 and 1h, got PT-0.001S");
+    assertThatThrownBy(() -> sink().queueFullWait(Duration.ofHours(2)))
+        .hasMessage("queueFullWait must be between 0 and 1h, got PT2H");
   }
 
   @Test

@@ -1,48 +1,107 @@
 package dev.saferun.internal.audit;
 
-import dev.saferun.CallContext;
 import dev.saferun.Clock;
 import dev.saferun.audit.AuditEvent;
 import dev.saferun.audit.AuditSink.FailurePolicy;
 import java.io.IOException;
 import java.io.InterruptedIOException;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.atomic.AtomicLongArray;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A bounded queue in front of a {@link Target}, drained by one daemon thread in batches. The
- * calling thread never waits for the disk: {@link #record} only offers to the queue, and a full
- * queue (or a failed writer) is handled by the failure policy. {@link #flush} waits for what was
- * accepted before it; {@link #close} drains the queue and closes the target. Thread-safe.
+ * calling thread never touches the disk: {@link #record} claims a slot in a lock-free ring (many
+ * producers, one consumer). When the ring is full it waits for room, up to {@code waitMillis}
+ * measured on the injected clock, woken by the writer after each batch; only then (or at once
+ * when the writer failed or the sink is closed) does the failure policy apply. So a producer that
+ * outruns the disk is slowed to the disk's speed instead of refused, up to the wait.
+ * {@link #flush} waits for what was accepted before it; {@link #close} drains the queue and
+ * closes the target. Thread-safe.
+ *
+ * <p>Close protocol: the {@link #CLOSED} bit is set in {@link #tail} by one atomic update, so a
+ * slot is either claimed before it (and written: the writer drains up to the index at close) or
+ * refused; no lock is taken on the record path.
  */
 public final class AsyncWriter extends SinkWriter {
-  /** Marks the end of the queue; compared by identity. */
-  private static final AuditEvent CLOSE = new AuditEvent(Instant.EPOCH, -1,
-      AuditEvent.Type.EXECUTED, "<close>", CallContext.empty(), null, null, null, null, null,
-      null, null, 0, null, null, 0, null);
+  /** Set in {@link #tail} by {@link #close}; no slot is claimed after it. */
+  private static final long CLOSED = 1L << 62;
+  /** Idle checks before the writer parks (catches back-to-back events without a park). */
+  private static final int SPINS = 20;
+  /**
+   * After a batch the writer naps this long when the queue is empty, without asking producers
+   * to wake it: under steady load events gather for one batch per nap instead of each producer
+   * paying a wake-up (a system call) per event. A full batch, a waiting producer, flush and
+   * close wake it early.
+   */
+  private static final long NAP_NANOS = 1_000_000L;
+  /** Empty naps in a row before the writer sleeps until a producer wakes it. */
+  private static final int NAPS_BEFORE_SLEEP = 50;
+  /** The writer's sleep when idle; a producer or close wakes it earlier. */
+  private static final long IDLE_PARK_NANOS = 100_000_000L;
 
-  private final ArrayBlockingQueue<AuditEvent> queue;
+  private static final int OK = 0;
+  private static final int FULL = 1;
+  private static final int SHUT = 2;
+  private static final int BROKEN = 3;
+  private static final int INTERRUPTED = 4;
+
+  private final AuditEvent[] ring;
+  /** Slots in the ring: the capacity, but at least 2 (a one-slot ring cannot tell laps apart). */
+  private final int slots;
+  /**
+   * Per slot: equal to the index a producer may claim (free), or that index + 1 (published, for
+   * the writer to take). Vyukov's bounded queue.
+   */
+  private final AtomicLongArray seq;
   private final int capacity;
   private final int maxBatch;
-  private final ReentrantReadWriteLock gate = new ReentrantReadWriteLock();
-  private final AtomicLong accepted = new AtomicLong();
+  private final long waitMillis;
+  /** The next index to claim, with {@link #CLOSED} once closed. */
+  private final AtomicLong tail = new AtomicLong();
+  /** The next index the writer takes; written by the writer only. */
+  private volatile long head;
+  /** The writer sleeps until woken (idle for a while): producers wake it. */
+  private volatile boolean sleeping;
+  /** Empty naps in a row; writer thread only. A new writer sleeps until the first event. */
+  private int naps = NAPS_BEFORE_SLEEP;
+  /** Producers waiting for room; changed under {@link #room}. */
+  private volatile int waiters;
+  private final Object room = new Object();
   private final Object progress = new Object();
   private final Thread thread;
-  private volatile boolean closed;
   private volatile Throwable failure;
   private long done;
   private boolean finished;
 
+  /** A writer that refuses at once when the queue is full. */
   public AsyncWriter(Target target, int capacity, int maxBatch, FailurePolicy policy,
       Clock clock, String name) {
+    this(target, capacity, maxBatch, 0, policy, clock, name);
+  }
+
+  /**
+   * A writer whose producers wait up to {@code waitMillis} (on {@code clock}) for room when the
+   * queue is full; 0 refuses at once.
+   */
+  public AsyncWriter(Target target, int capacity, int maxBatch, long waitMillis,
+      FailurePolicy policy, Clock clock, String name) {
     super(target, policy, clock, name);
+    if (capacity < 1 || maxBatch < 1 || waitMillis < 0) {
+      throw new IllegalArgumentException("capacity " + capacity + ", maxBatch " + maxBatch
+          + ", waitMillis " + waitMillis);
+    }
     this.capacity = capacity;
     this.maxBatch = maxBatch;
-    this.queue = new ArrayBlockingQueue<>(capacity);
+    this.waitMillis = waitMillis;
+    this.slots = Math.max(2, capacity);
+    this.ring = new AuditEvent[slots];
+    this.seq = new AtomicLongArray(slots);
+    for (int i = 0; i < slots; i++) {
+      seq.set(i, i);
+    }
     this.thread = new Thread(this::run, "saferun-audit-writer " + name);
     thread.setDaemon(true);
     thread.start();
@@ -50,55 +109,136 @@ public final class AsyncWriter extends SinkWriter {
 
   @Override
   public void record(AuditEvent event) {
-    gate.readLock().lock();
-    try {
-      if (closed) {
+    Throwable f = failure;
+    int r = f != null ? BROKEN : offer(event);
+    if (r == OK) {
+      return;
+    }
+    if (r == FULL && waitMillis > 0) {
+      r = awaitRoom(event);
+      if (r == OK) {
+        return;
+      }
+    }
+    switch (r) {
+      case SHUT:
         lost(event, "the audit sink " + name + " is closed", null);
-        return;
-      }
-      Throwable f = failure;
-      if (f != null) {
+        break;
+      case BROKEN:
+        f = failure;
         lost(event, "the audit writer of " + name + " failed earlier: " + f, f);
-        return;
-      }
-      if (queue.offer(event)) {
-        accepted.incrementAndGet();
-        return;
-      }
-      lost(event, "audit queue of " + name + " is full (" + capacity
-          + " events): the audit writer is behind", null);
-    } finally {
-      gate.readLock().unlock();
+        break;
+      case INTERRUPTED:
+        lost(event, "interrupted while waiting for room in the audit queue of " + name, null);
+        break;
+      default:
+        lost(event, "audit queue of " + name + " is full (" + capacity + " events"
+            + (waitMillis > 0 ? ", no room within " + waitMillis + " ms" : "")
+            + "): the audit writer is behind", null);
     }
   }
 
-  private void run() {
-    List<AuditEvent> batch = new ArrayList<>(maxBatch);
-    boolean stop = false;
-    while (!stop) {
+  /** Claims a slot and publishes the event in it: {@link #OK}, {@link #FULL} or {@link #SHUT}. */
+  private int offer(AuditEvent event) {
+    for (;;) {
+      long t = tail.get();
+      if ((t & CLOSED) != 0) {
+        return SHUT;
+      }
+      if (slots != capacity && t - head >= capacity) {
+        return FULL;
+      }
+      int slot = slot(t);
+      long s = seq.get(slot);
+      if (s == t) {
+        if (tail.compareAndSet(t, t + 1)) {
+          ring[slot] = event;
+          seq.set(slot, t + 1);
+          if (sleeping || t + 1 - head == maxBatch) {
+            LockSupport.unpark(thread); // it sleeps, or a full batch is ready while it naps
+          }
+          return OK;
+        }
+      } else if (s < t) {
+        return FULL; // the writer has not taken the event a lap ago yet
+      }
+      // Another producer claimed t: read the tail again.
+    }
+  }
+
+  /**
+   * Waits for room until the deadline on the injected clock, re-reading the clock every
+   * millisecond at most; the writer wakes waiters after each batch, on failure and on close.
+   */
+  private int awaitRoom(AuditEvent event) {
+    long start = clock.wallMillis();
+    long deadline = start + waitMillis < start ? Long.MAX_VALUE : start + waitMillis;
+    LockSupport.unpark(thread); // do not let it nap while the queue is full
+    synchronized (room) {
+      waiters++;
       try {
-        batch.add(queue.take());
+        for (;;) {
+          if (failure != null) {
+            return BROKEN;
+          }
+          int r = offer(event);
+          if (r != FULL) {
+            return r;
+          }
+          if (clock.wallMillis() >= deadline) {
+            return FULL;
+          }
+          room.wait(1);
+        }
       } catch (InterruptedException e) {
-        continue; // only close() ends this thread
+        Thread.currentThread().interrupt();
+        return INTERRUPTED;
+      } finally {
+        waiters--;
       }
-      queue.drainTo(batch, maxBatch - 1);
-      int last = batch.size() - 1;
-      if (batch.get(last) == CLOSE) {
-        batch.remove(last);
-        stop = true;
+    }
+  }
+
+  private int slot(long index) {
+    return (int) (index % slots);
+  }
+
+  private void run() {
+    List<AuditEvent> batch = new ArrayList<>(Math.min(maxBatch, capacity));
+    long h = 0;
+    for (;;) {
+      while (batch.size() < maxBatch) {
+        int slot = slot(h);
+        if (seq.get(slot) != h + 1) {
+          break;
+        }
+        batch.add(ring[slot]);
+        ring[slot] = null;
+        seq.set(slot, h + slots);
+        h++;
       }
+      if (batch.isEmpty()) {
+        long t = tail.get();
+        if ((t & CLOSED) != 0 && h == (t & ~CLOSED)) {
+          break; // everything claimed before close is taken
+        }
+        idle(h);
+        continue;
+      }
+      head = h;
+      naps = 0;
+      wakeWaiters();
       if (failure == null) {
         try {
-          if (!batch.isEmpty()) {
-            target.append(batch);
-          }
+          target.append(batch);
           writeGap();
           target.batchDone();
         } catch (IOException | RuntimeException | Error e) {
           failure = e;
           LOG.error("Audit writer of {} failed; {} event(s) of this batch and {} queued are LOST;"
               + " later events are refused (FAIL_CLOSED) or dropped (LOG_AND_CONTINUE) until the"
-              + " sink is recreated", name, batch.size(), queue.size(), e);
+              + " sink is recreated", name, batch.size(), (tail.get() & ~CLOSED) - h, e);
+          wakeWaiters();
         }
       }
       synchronized (progress) {
@@ -125,9 +265,44 @@ public final class AsyncWriter extends SinkWriter {
     }
   }
 
+  /**
+   * Spins briefly, then naps (recently busy) or sleeps until a producer publishes at {@code h}
+   * or the sink closes.
+   */
+  private void idle(long h) {
+    int slot = slot(h);
+    for (int i = 0; i < SPINS; i++) {
+      if (seq.get(slot) == h + 1 || (tail.get() & CLOSED) != 0) {
+        return;
+      }
+      Thread.onSpinWait();
+    }
+    if (naps < NAPS_BEFORE_SLEEP) {
+      naps++;
+      LockSupport.parkNanos(this, NAP_NANOS);
+      Thread.interrupted();
+      return;
+    }
+    sleeping = true;
+    if (seq.get(slot) != h + 1 && (tail.get() & CLOSED) == 0) {
+      LockSupport.parkNanos(this, IDLE_PARK_NANOS);
+    }
+    sleeping = false;
+    Thread.interrupted(); // only close() ends this thread
+  }
+
+  private void wakeWaiters() {
+    if (waiters > 0) {
+      synchronized (room) {
+        room.notifyAll();
+      }
+    }
+  }
+
   @Override
   public void flush() throws IOException {
-    long goal = accepted.get();
+    long goal = tail.get() & ~CLOSED;
+    LockSupport.unpark(thread);
     try {
       synchronized (progress) {
         while (done < goal && !finished && failure == null) {
@@ -150,17 +325,15 @@ public final class AsyncWriter extends SinkWriter {
 
   @Override
   public void close() throws IOException {
-    gate.writeLock().lock();
-    try {
-      if (closed) {
-        return;
-      }
-      closed = true;
-    } finally {
-      gate.writeLock().unlock();
+    long t = tail.getAndUpdate(v -> v | CLOSED);
+    if ((t & CLOSED) != 0) {
+      return;
+    }
+    LockSupport.unpark(thread);
+    synchronized (room) {
+      room.notifyAll(); // waiting producers see the close and refuse
     }
     try {
-      queue.put(CLOSE); // waits for room: the writer thread is draining
       thread.join();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
@@ -175,6 +348,11 @@ public final class AsyncWriter extends SinkWriter {
 
   /** Events waiting in the queue (for tests and metrics). */
   public int queued() {
-    return queue.size();
+    return (int) ((tail.get() & ~CLOSED) - head);
+  }
+
+  /** Producers waiting for room in a full queue (for tests). */
+  public int waiting() {
+    return waiters;
   }
 }

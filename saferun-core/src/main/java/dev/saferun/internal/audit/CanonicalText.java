@@ -18,6 +18,8 @@ final class CanonicalText {
 
   private final String s;
   private int i;
+  /** Whether the string {@link #skipString} last passed over had an escape. */
+  private boolean escaped;
 
   private CanonicalText(String s) {
     this.s = s;
@@ -47,7 +49,7 @@ final class CanonicalText {
       case '[':
         return array(depth + 1);
       case '"':
-        return string() != null;
+        return skipString();
       case 't':
         return literal("true");
       case 'f':
@@ -68,16 +70,24 @@ final class CanonicalText {
       i++;
       return true;
     }
-    String previous = null;
+    int previous = -1; // the opening quote of the previous key
+    int previousEnd = -1; // and its closing quote
+    boolean previousEscaped = false;
     while (true) {
       if (i >= s.length() || s.charAt(i) != '"') {
         return false;
       }
-      String key = string();
-      if (key == null || (previous != null && previous.compareTo(key) >= 0)) {
+      int quote = i;
+      if (!skipString()) {
         return false;
       }
-      previous = key;
+      if (previous >= 0
+          && compareKeys(previous, previousEnd, previousEscaped, quote, i - 1, escaped) >= 0) {
+        return false;
+      }
+      previous = quote;
+      previousEnd = i - 1;
+      previousEscaped = escaped;
       if (i >= s.length() || s.charAt(i++) != ':' || !value(depth)) {
         return false;
       }
@@ -115,6 +125,84 @@ final class CanonicalText {
         return false;
       }
     }
+  }
+
+  /**
+   * Compares two keys as {@link String#compareTo} compares their decoded values: in place when
+   * neither has an escape (the common case, no allocation), by decoding them otherwise.
+   */
+  private int compareKeys(int a, int aEnd, boolean aEscaped, int b, int bEnd,
+      boolean bEscaped) {
+    if (!aEscaped && !bEscaped) {
+      int la = aEnd - (a + 1);
+      int lb = bEnd - (b + 1);
+      int n = Math.min(la, lb);
+      for (int k = 0; k < n; k++) {
+        char ca = s.charAt(a + 1 + k);
+        char cb = s.charAt(b + 1 + k);
+        if (ca != cb) {
+          return ca - cb;
+        }
+      }
+      return la - lb;
+    }
+    int saved = i;
+    i = a;
+    String ka = string();
+    i = b;
+    String kb = string();
+    i = saved;
+    return ka.compareTo(kb);
+  }
+
+  /**
+   * Passes over the string at {@code i} (a '"') as {@link #string} reads it, without decoding:
+   * {@code false} if it is not canonical. Sets {@link #escaped}.
+   */
+  private boolean skipString() {
+    i++;
+    escaped = false;
+    int n = s.length();
+    while (i < n) {
+      char c = s.charAt(i);
+      if (c == '"') {
+        i++;
+        return true;
+      }
+      if (c < 0x20) {
+        return false;
+      }
+      if (c == '\\') {
+        escaped = true;
+        if (i + 1 >= n) {
+          return false;
+        }
+        char e = s.charAt(i + 1);
+        if (e == '"' || e == '\\' || e == 'n' || e == 'r' || e == 't') {
+          i += 2;
+          continue;
+        }
+        if (e != 'u' || i + 6 > n || !s.startsWith("\\u00", i)) {
+          return false;
+        }
+        int v = hex(s.charAt(i + 4)) * 16 + hex(s.charAt(i + 5));
+        if (v < 0 || v >= 0x20 || v == '\n' || v == '\r' || v == '\t') {
+          return false; // Canonical writes only other controls this way
+        }
+        i += 6;
+        continue;
+      }
+      if (Character.isSurrogate(c)) {
+        if (!Character.isHighSurrogate(c) || i + 1 >= n
+            || !Character.isLowSurrogate(s.charAt(i + 1))) {
+          return false; // would not survive UTF-8
+        }
+        i += 2;
+        continue;
+      }
+      i++;
+    }
+    return false;
   }
 
   /** The decoded string at {@code i} (a '"'), or {@code null} if it is not canonical. */
@@ -212,16 +300,17 @@ final class CanonicalText {
 
   private boolean number() {
     int start = i;
-    while (i < s.length() && "+-0123456789.Ee".indexOf(s.charAt(i)) >= 0) {
+    int n = s.length();
+    while (i < n && numberChar(s.charAt(i))) {
       i++;
     }
     if (i == start) {
       return false;
     }
-    String token = s.substring(start, i);
-    if (simpleInteger(token)) {
+    if (simpleInteger(s, start, i)) {
       return true;
     }
+    String token = s.substring(start, i);
     try {
       return Canonical.number(new BigDecimal(token)).equals(token);
     } catch (NumberFormatException e) {
@@ -229,17 +318,21 @@ final class CanonicalText {
     }
   }
 
-  /** {@code 0} or {@code -?[1-9][0-9]{0,17}}: canonical as it is. */
-  private static boolean simpleInteger(String t) {
-    if (t.equals("0")) {
+  private static boolean numberChar(char c) {
+    return (c >= '0' && c <= '9') || c == '-' || c == '+' || c == '.' || c == 'E' || c == 'e';
+  }
+
+  /** {@code t[from, to)} is {@code 0} or {@code -?[1-9][0-9]{0,17}}: canonical as it is. */
+  private static boolean simpleInteger(String t, int from, int to) {
+    if (to - from == 1 && t.charAt(from) == '0') {
       return true;
     }
-    int k = t.charAt(0) == '-' ? 1 : 0;
-    int digits = t.length() - k;
+    int k = t.charAt(from) == '-' ? from + 1 : from;
+    int digits = to - k;
     if (digits < 1 || digits > 18 || t.charAt(k) < '1' || t.charAt(k) > '9') {
       return false;
     }
-    for (int j = k + 1; j < t.length(); j++) {
+    for (int j = k + 1; j < to; j++) {
       if (t.charAt(j) < '0' || t.charAt(j) > '9') {
         return false;
       }
@@ -252,22 +345,22 @@ final class CanonicalText {
     private long second = Long.MIN_VALUE;
     private String prefix;
 
-    void append(StringBuilder sb, Instant t) {
+    void append(Utf8Out sb, Instant t) {
       long sec = t.getEpochSecond();
       if (sec != second) {
         LocalDateTime d = LocalDateTime.ofEpochSecond(sec, 0, ZoneOffset.UTC);
         if (d.getYear() < 0 || d.getYear() > 9999) {
-          sb.append(t);
+          sb.ascii(t.toString());
           return;
         }
         String full = Instant.ofEpochSecond(sec).toString(); // yyyy-MM-ddTHH:mm:ssZ
         prefix = full.substring(0, full.length() - 1);
         second = sec;
       }
-      sb.append(prefix);
+      sb.ascii(prefix);
       int nanos = t.getNano();
       if (nanos != 0) {
-        sb.append('.');
+        sb.put('.');
         if (nanos % 1_000_000 == 0) {
           pad(sb, nanos / 1_000_000, 3);
         } else if (nanos % 1000 == 0) {
@@ -276,15 +369,16 @@ final class CanonicalText {
           pad(sb, nanos, 9);
         }
       }
-      sb.append('Z');
+      sb.put('Z');
     }
 
-    private static void pad(StringBuilder sb, int v, int width) {
-      String digits = Integer.toString(v);
-      for (int k = digits.length(); k < width; k++) {
-        sb.append('0');
+    private static void pad(Utf8Out sb, int v, int width) {
+      for (int p = 10, k = 1; k < width; k++, p *= 10) {
+        if (v < p) {
+          sb.put('0');
+        }
       }
-      sb.append(digits);
+      sb.number(v);
     }
   }
 }

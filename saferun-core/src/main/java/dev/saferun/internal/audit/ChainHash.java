@@ -26,6 +26,7 @@ public final class ChainHash {
   private final MessageDigest digest;
   private final Mac mac;
   private final String keyId;
+  private final byte[] d = new byte[32];
 
   private ChainHash(MessageDigest digest, Mac mac, String keyId) {
     this.digest = digest;
@@ -83,13 +84,16 @@ public final class ChainHash {
 
   /** Hashes {@code len} bytes of {@code b} and writes the 64 lowercase hex digits to {@code hex}. */
   public void hashHex(byte[] b, int off, int len, byte[] hex, int hexOff) {
-    byte[] d;
-    if (mac != null) {
-      mac.update(b, off, len);
-      d = mac.doFinal();
-    } else {
-      digest.update(b, off, len);
-      d = digest.digest();
+    try {
+      if (mac != null) {
+        mac.update(b, off, len);
+        mac.doFinal(d, 0);
+      } else {
+        digest.update(b, off, len);
+        digest.digest(d, 0, d.length);
+      }
+    } catch (GeneralSecurityException e) {
+      throw new IllegalStateException("cannot hash an audit record", e);
     }
     for (int i = 0; i < d.length; i++) {
       hex[hexOff + 2 * i] = HEX[(d[i] >> 4) & 0xf];

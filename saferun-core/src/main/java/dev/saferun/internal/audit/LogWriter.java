@@ -69,7 +69,7 @@ public final class LogWriter implements SinkWriter.Target {
   private final byte[] prev = Records.GENESIS.getBytes(StandardCharsets.US_ASCII);
   private boolean written;
   private ByteBuffer out = ByteBuffer.allocate(64 * 1024);
-  private final StringBuilder body = new StringBuilder(1024);
+  private final Utf8Out body = new Utf8Out();
   private final StringBuilder aux = new StringBuilder(256);
   private final byte[] hex = new byte[64];
   private final CanonicalText.Clock times = new CanonicalText.Clock();
@@ -225,11 +225,10 @@ public final class LogWriter implements SinkWriter.Target {
   public synchronized void append(List<AuditEvent> events) throws IOException {
     ensureOpen();
     for (AuditEvent e : events) {
-      body.setLength(0);
+      body.reset();
       Records.event(body, e, times);
-      byte[] b = bytes(body);
-      maybeRotate(lineLength(b.length));
-      write(b);
+      maybeRotate(lineLength(body.length()));
+      write(body.buffer(), body.length());
     }
     drain();
   }
@@ -335,9 +334,14 @@ public final class LogWriter implements SinkWriter.Target {
 
   /** Appends one record with this body to the buffer: number, body, prev, hash. */
   private void write(byte[] recordBody) throws IOException {
+    write(recordBody, recordBody.length);
+  }
+
+  /** Appends one record with the first {@code length} bytes of {@code recordBody} as its body. */
+  private void write(byte[] recordBody, int length) throws IOException {
     long next = n + 1;
-    byte[] number = Long.toString(next).getBytes(StandardCharsets.US_ASCII);
-    int hashed = START.length + number.length + 1 + recordBody.length + Records.PREV_TAIL;
+    int digits = digits(next);
+    int hashed = START.length + digits + 1 + length + Records.PREV_TAIL;
     int total = hashed + Records.HASH_TAIL + 1;
     if (out.remaining() < total) {
       drain();
@@ -346,7 +350,9 @@ public final class LogWriter implements SinkWriter.Target {
       }
     }
     int start = out.position();
-    out.put(START).put(number).put((byte) ',').put(recordBody).put(PREV_MARK).put(prev)
+    out.put(START);
+    putDigits(next, digits);
+    out.put((byte) ',').put(recordBody, 0, length).put(PREV_MARK).put(prev)
         .put((byte) '"');
     hash.hashHex(out.array(), start, hashed, hex, 0);
     out.put(HASH_MARK).put(hex).put((byte) '"').put((byte) '}').put((byte) '\n');
@@ -358,6 +364,26 @@ public final class LogWriter implements SinkWriter.Target {
     if (out.position() >= DRAIN_AT) {
       drain();
     }
+  }
+
+  /** Decimal digits of a non-negative number. */
+  private static int digits(long v) {
+    int d = 1;
+    for (long p = 10; d < 19 && v >= p; p *= 10) {
+      d++;
+    }
+    return d;
+  }
+
+  /** Writes a non-negative number's {@code digits} decimal digits (as Long.toString does). */
+  private void putDigits(long v, int digits) {
+    int at = out.position();
+    byte[] a = out.array();
+    for (int k = at + digits - 1; k >= at; k--) {
+      a[k] = (byte) ('0' + (v % 10));
+      v /= 10;
+    }
+    out.position(at + digits);
   }
 
   private void drain() throws IOException {

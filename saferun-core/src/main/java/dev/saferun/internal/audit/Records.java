@@ -63,53 +63,54 @@ public final class Records {
 
   // ---------------------------------------------------------------- writing
 
-  /** The body of an event record. */
-  static void event(StringBuilder sb, AuditEvent e, CanonicalText.Clock times) {
-    sb.append("\"time\":\"");
-    times.append(sb, e.time());
-    sb.append('"');
-    sb.append(",\"sequence\":").append(e.sequence());
-    sb.append(",\"type\":\"").append(e.type().name()).append('"');
-    field(sb, "tool", e.tool());
-    sb.append(",\"context\":{");
+  /** The body of an event record, as UTF-8 bytes. */
+  static void event(Utf8Out out, AuditEvent e, CanonicalText.Clock times) {
+    out.ascii("\"time\":\"");
+    times.append(out, e.time());
+    out.put('"');
+    out.ascii(",\"sequence\":").number(e.sequence());
+    out.ascii(",\"type\":\"").ascii(e.type().name()).put('"');
+    field(out, ",\"tool\":", e.tool());
+    out.ascii(",\"context\":{");
     boolean first = true;
     for (Map.Entry<String, String> c : e.context().asMap().entrySet()) {
       if (!first) {
-        sb.append(',');
+        out.put(',');
       }
       first = false;
-      string(sb, c.getKey());
-      sb.append(':');
-      string(sb, c.getValue());
+      string(out, c.getKey());
+      out.put(':');
+      string(out, c.getValue());
     }
-    sb.append('}');
-    if (e.arguments() != null) {
-      sb.append(",\"arguments\":");
-      if (CanonicalText.isCanonicalObject(e.arguments())) {
-        sb.append(e.arguments());
+    out.put('}');
+    String arguments = e.arguments();
+    if (arguments != null) {
+      out.ascii(",\"arguments\":");
+      if (CanonicalText.isCanonicalObject(arguments)) {
+        out.text(arguments, 0, arguments.length());
       } else {
-        string(sb, e.arguments());
+        string(out, arguments);
       }
     }
-    field(sb, "argumentsHash", e.argumentsHash());
-    field(sb, "policy", e.policy());
-    field(sb, "policyVersion", e.policyVersion());
-    field(sb, "rule", e.rule());
-    field(sb, "message", e.message());
+    field(out, ",\"argumentsHash\":", e.argumentsHash());
+    field(out, ",\"policy\":", e.policy());
+    field(out, ",\"policyVersion\":", e.policyVersion());
+    field(out, ",\"rule\":", e.rule());
+    field(out, ",\"message\":", e.message());
     Decision.ShadowVerdict s = e.shadow();
     if (s != null) {
-      sb.append(",\"shadow\":{\"outcome\":\"").append(s.outcome().name()).append('"');
-      field(sb, "policy", s.policy());
-      field(sb, "rule", s.rule());
-      field(sb, "message", s.message());
-      sb.append('}');
+      out.ascii(",\"shadow\":{\"outcome\":\"").ascii(s.outcome().name()).put('"');
+      field(out, ",\"policy\":", s.policy());
+      field(out, ",\"rule\":", s.rule());
+      field(out, ",\"message\":", s.message());
+      out.put('}');
     }
-    sb.append(",\"decisionNanos\":").append(e.decisionNanos());
-    field(sb, "approvalId", e.approvalId());
-    field(sb, "approver", e.approver());
-    sb.append(",\"toolNanos\":").append(e.toolNanos());
+    out.ascii(",\"decisionNanos\":").number(e.decisionNanos());
+    field(out, ",\"approvalId\":", e.approvalId());
+    field(out, ",\"approver\":", e.approver());
+    out.ascii(",\"toolNanos\":").number(e.toolNanos());
     if (e.cost() != null) {
-      field(sb, "cost", e.cost().toPlainString());
+      field(out, ",\"cost\":", e.cost().toPlainString());
     }
   }
 
@@ -142,56 +143,75 @@ public final class Records {
     sb.append("\"time\":\"").append(time).append("\",\"end\":\"").append(reason).append('"');
   }
 
-  private static void field(StringBuilder sb, String name, String value) {
+  /** {@code prefix} is the member's {@code ,"name":}. */
+  private static void field(Utf8Out out, String prefix, String value) {
     if (value != null) {
-      sb.append(",\"").append(name).append("\":");
-      string(sb, value);
+      out.ascii(prefix);
+      string(out, value);
     }
   }
 
-  /** A JSON string literal; escapes controls and unpaired surrogates so bytes round-trip. */
-  static void string(StringBuilder sb, String s) {
-    sb.append('"');
+  /**
+   * A JSON string literal; escapes controls, U+2028/2029 and unpaired surrogates so bytes
+   * round-trip. Runs of characters that need no escape are copied in bulk.
+   */
+  static void string(Utf8Out out, String s) {
+    out.put('"');
     int n = s.length();
     int run = 0; // start of the characters not yet appended
+    boolean ascii = true; // whether that run is ASCII
     for (int i = 0; i < n; i++) {
       char c = s.charAt(i);
-      if (c >= 0x20 && c != '"' && c != '\\'
-          && (c < 0x2028 || (c > 0x2029 && !Character.isSurrogate(c)))) {
+      if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
         continue; // the common case: appended with its run below
       }
+      if (c >= 0x80 && (c < 0x2028 || (c > 0x2029 && !Character.isSurrogate(c)))) {
+        ascii = false;
+        continue;
+      }
       if (Character.isHighSurrogate(c) && i + 1 < n && Character.isLowSurrogate(s.charAt(i + 1))) {
+        ascii = false;
         i++;
         continue;
       }
-      sb.append(s, run, i);
+      flush(out, s, run, i, ascii);
       run = i + 1;
+      ascii = true;
       switch (c) {
         case '"':
-          sb.append("\\\"");
+          out.put('\\').put('"');
           break;
         case '\\':
-          sb.append("\\\\");
+          out.put('\\').put('\\');
           break;
         case '\n':
-          sb.append("\\n");
+          out.put('\\').put('n');
           break;
         case '\r':
-          sb.append("\\r");
+          out.put('\\').put('r');
           break;
         case '\t':
-          sb.append("\\t");
+          out.put('\\').put('t');
           break;
         default:
-          unicode(sb, c); // other controls, unpaired surrogates, U+2028/2029
+          unicode(out, c); // other controls, unpaired surrogates, U+2028/2029
       }
     }
-    sb.append(s, run, n).append('"');
+    flush(out, s, run, n, ascii);
+    out.put('"');
   }
 
-  private static void unicode(StringBuilder sb, char c) {
-    sb.append("\\u").append(HEX[(c >> 12) & 0xf]).append(HEX[(c >> 8) & 0xf])
-        .append(HEX[(c >> 4) & 0xf]).append(HEX[c & 0xf]);
+  private static void flush(Utf8Out out, String s, int from, int to, boolean ascii) {
+    if (ascii) {
+      out.ascii(s, from, to);
+    } else {
+      out.text(s, from, to);
+    }
+  }
+
+  private static void unicode(Utf8Out out, char c) {
+    out.put('\\').put('u').put(HEX[(c >> 12) & 0xf]).put(HEX[(c >> 8) & 0xf])
+        .put(HEX[(c >> 4) & 0xf]).put(HEX[c & 0xf]);
   }
 
   // ---------------------------------------------------------------- layout checks

@@ -138,11 +138,11 @@ class CanonicalTextTest {
         default -> r.nextInt(1_000_000_000);
       };
       Instant t = Instant.ofEpochSecond(sec, nanos);
-      StringBuilder sb = new StringBuilder();
+      Utf8Out sb = new Utf8Out();
       clock.append(sb, t);
       assertThat(sb.toString()).isEqualTo(t.toString());
     }
-    StringBuilder far = new StringBuilder();
+    Utf8Out far = new Utf8Out();
     clock.append(far, Instant.parse("+12026-01-01T00:00:00Z"));
     assertThat(far.toString()).isEqualTo("+12026-01-01T00:00:00Z");
   }
