@@ -771,7 +771,9 @@ public final class SafeRun {
     String args;
     String hash = null;
     if (r.redacted() != null) {
-      args = Canonical.write(r.redacted());
+      // canonical text has no whitespace: the raw JSON's length bounds it (near enough)
+      args = Canonical.write(r.redacted(),
+          call.arguments() == null ? 64 : call.arguments().length() + 16);
       // Nothing redacted (the same tree): hash the text just written instead of writing it again.
       hash = Canonical.sha256(r.redacted() == r.arguments() ? args : Canonical.write(r.arguments()));
     } else {

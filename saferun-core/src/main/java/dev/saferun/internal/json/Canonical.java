@@ -25,7 +25,15 @@ public final class Canonical {
 
   /** The canonical text of a JSON value. */
   public static String write(JsonNode node) {
-    StringBuilder sb = new StringBuilder(64);
+    return write(node, 64);
+  }
+
+  /**
+   * The canonical text of a JSON value whose text is expected to be about {@code sizeHint}
+   * characters (the JSON it was parsed from): the buffer is sized once instead of grown.
+   */
+  public static String write(JsonNode node, int sizeHint) {
+    StringBuilder sb = new StringBuilder(Math.max(16, Math.min(sizeHint, 1 << 20)));
     write(node, sb);
     return sb.toString();
   }
