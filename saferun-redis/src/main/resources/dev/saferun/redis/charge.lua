@@ -6,19 +6,27 @@
 -- Returns -1 when every charge was applied, else the 0-based index of the first refused one
 -- (and nothing was written).
 local d = tonumber(ARGV[1])
-local totals, dead, current = {}, {}, {}
+local totals, dead, current, alone = {}, {}, {}, {}
 for k = 1, d do
   local bucket, oldest = ARGV[3 * k - 1], tonumber(ARGV[3 * k])
   local flat = redis.call('HGETALL', KEYS[k])
-  local sum, stale = '0', {}
+  local sum, stale, live = '0', nil, 0
   for f = 1, #flat, 2 do
     -- Buckets newer than now (a replica whose clock runs ahead) count too: deny early, never late.
-    if tonumber(flat[f]) >= oldest then sum = dec_add(sum, flat[f + 1]) else stale[#stale + 1] = flat[f] end
+    if tonumber(flat[f]) >= oldest then
+      sum = dec_add(sum, flat[f + 1])
+      live = live + 1
+    else
+      stale = stale or {}
+      stale[#stale + 1] = flat[f]
+    end
     -- The current bucket's value, kept so that writing it needs no second read.
     if flat[f] == bucket then current[k] = flat[f + 1] end
   end
   totals[k] = sum
   dead[k] = stale
+  -- No live bucket but the current one: its new value is the running total.
+  alone[k] = live == 0 or (live == 1 and current[k] ~= nil)
 end
 local first = 2 + 3 * d
 local n = (#ARGV - first + 1) / 3
@@ -42,8 +50,8 @@ end
 for k = 1, d do
   if added[k] then
     local key, bucket = KEYS[k], ARGV[3 * k - 1]
-    if #dead[k] > 0 then redis.call('HDEL', key, unpack(dead[k])) end
-    redis.call('HSET', key, bucket, dec_add(current[k] or '0', added[k]))
+    if dead[k] then redis.call('HDEL', key, unpack(dead[k])) end
+    redis.call('HSET', key, bucket, alone[k] and running[k] or dec_add(current[k] or '0', added[k]))
     keep_for(key, tonumber(ARGV[3 * k + 1]))
   end
 end

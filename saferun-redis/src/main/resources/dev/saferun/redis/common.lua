@@ -26,6 +26,9 @@ local function dec_chunk(s, i)
 end
 
 local function dec_add(a, b)
+  -- Zero is written "0" and nothing else (no leading zeros): adding it changes nothing.
+  if a == '0' then return b end
+  if b == '0' then return a end
   if #a <= 15 and #b <= 15 then
     return string.format('%.0f', tonumber(a) + tonumber(b))
   end
