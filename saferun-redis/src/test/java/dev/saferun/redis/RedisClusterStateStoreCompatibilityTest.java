@@ -3,29 +3,18 @@ package dev.saferun.redis;
 import dev.saferun.spi.StateStore;
 import dev.saferun.test.FakeClock;
 import dev.saferun.test.StateStoreCompatibilityKit;
-import org.junit.jupiter.api.AfterAll;
 
 /**
  * RedisStateStore in cluster mode passes the StateStore compatibility kit of saferun-test on a
- * real three-master Redis Cluster (one cluster for the class, a fresh prefix per test, so the
+ * real three-master Redis Cluster (one cluster for the test JVM, a fresh prefix per test, so the
  * tests' slots land on every node).
  */
 class RedisClusterStateStoreCompatibilityTest extends StateStoreCompatibilityKit {
   private static TestRedisCluster cluster;
 
   private static synchronized TestRedisCluster cluster() {
-    if (cluster == null) {
-      cluster = TestRedisCluster.start();
-    }
+    cluster = TestRedisCluster.shared();
     return cluster;
-  }
-
-  @AfterAll
-  static synchronized void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-      cluster = null;
-    }
   }
 
   @Override

@@ -32,13 +32,12 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 /**
- * Both stores on a real three-master Redis Cluster (one cluster for the class): a call's
+ * Both stores on a real three-master Redis Cluster (one cluster for the test JVM): a call's
  * counters charged all-or-nothing in one slot, an exact cap under contention from two stores,
  * scripts reloaded on their node after SCRIPT FLUSH, a slot found through a seed node that does
  * not serve it, a slot moved while in use, approvals woken across replicas through cluster
@@ -59,18 +58,8 @@ class RedisClusterTest {
   private final ExecutorService pool = Executors.newCachedThreadPool();
 
   private static synchronized TestRedisCluster cluster() {
-    if (cluster == null) {
-      cluster = TestRedisCluster.start();
-    }
+    cluster = TestRedisCluster.shared();
     return cluster;
-  }
-
-  @AfterAll
-  static synchronized void stopCluster() {
-    if (cluster != null) {
-      cluster.close();
-      cluster = null;
-    }
   }
 
   @AfterEach

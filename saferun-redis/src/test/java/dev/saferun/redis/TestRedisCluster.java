@@ -42,6 +42,21 @@ final class TestRedisCluster implements AutoCloseable {
     this.dir = dir;
   }
 
+  private static TestRedisCluster shared;
+
+  /**
+   * One cluster for the whole test JVM, started on first use and stopped at exit (tests use
+   * their own key prefixes, so they do not see each other's keys); skips the test when the
+   * binaries are missing.
+   */
+  static synchronized TestRedisCluster shared() {
+    if (shared == null) {
+      shared = start();
+      Runtime.getRuntime().addShutdownHook(new Thread(shared::close));
+    }
+    return shared;
+  }
+
   /** Starts a cluster; skips the test when the binaries are missing. */
   static TestRedisCluster start() {
     String server = TestRedis.binary();
