@@ -9,12 +9,12 @@
 # Needs a JDK 17+ on the PATH; Redis at 127.0.0.1:6379 for RedisBenchmark (-Dsaferun.bench.redis
 # via JAVA_OPTS to change it; without Redis that benchmark fails and the others still run).
 # The load average is checked first: above MAX_LOAD (default 1.5) it waits, up to MAX_WAIT
-# seconds (default 300), then runs anyway and records the load in the report.
+# seconds (default 60), then runs anyway and records the load in the report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=saferun-benchmarks/target/jmh-results
 MAX_LOAD=${MAX_LOAD:-1.5}
-MAX_WAIT=${MAX_WAIT:-300}
+MAX_WAIT=${MAX_WAIT:-60}
 start=$(date +%s)
 
 ./mvnw -B -q -pl saferun-benchmarks -am package -DskipTests
