@@ -684,25 +684,25 @@ public final class SafeRun {
    * call; a stack trace per call would flood the log and slow the callers.
    */
   private void auditFailed(boolean error, Throwable e, String format, Object a, Object b) {
-    long n = auditFailureLog.next();
-    if (n == FailureThrottle.SILENT) {
+    FailureThrottle.Line line = auditFailureLog.next();
+    if (line == null) {
       return;
     }
     String what = MessageFormatter.format(format, a, b).getMessage();
-    if (n == FailureThrottle.FIRST) {
-      String line = what + " (further audit failures are logged at most once a second, without"
-          + " a stack trace)";
+    String before = line.notLogged() == 0 ? ""
+        : "; " + line.notLogged() + " more audit failure(s) since the previous line, not logged";
+    if (line.stackTrace()) {
+      String text = what + before + " (further audit failures are logged at most once a second,"
+          + " without a stack trace)";
       if (error) {
-        LOG.error(line, e);
+        LOG.error(text, e);
       } else {
-        LOG.warn(line, e);
+        LOG.warn(text, e);
       }
     } else if (error) {
-      LOG.error("{}: {}; {} more audit failure(s) since the previous line, not logged", what, e,
-          n);
+      LOG.error("{}: {}{}", what, e, before);
     } else {
-      LOG.warn("{}: {}; {} more audit failure(s) since the previous line, not logged", what, e,
-          n);
+      LOG.warn("{}: {}{}", what, e, before);
     }
   }
 

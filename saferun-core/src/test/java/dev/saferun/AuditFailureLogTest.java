@@ -81,6 +81,16 @@ class AuditFailureLogTest {
             + " dev.saferun.audit.AuditException: audit queue of audit.jsonl is full; 10000 more"
             + " audit failure(s) since the previous line, not logged");
     assertThat(stackFrames(second)).isZero();
+
+    // a quiet minute later, a failure (a new outage) gets its stack trace again, and the line
+    // still counts the failures of the second batch that were not logged
+    clock.advance(Duration.ofMinutes(1));
+    List<String> later = logged(() -> s.evaluate(call));
+    assertThat(logLines(later)).singleElement().asString()
+        .contains("Audit failed for tool t; the call is denied (fail closed); 9999 more audit"
+            + " failure(s) since the previous line, not logged (further audit failures are"
+            + " logged at most once a second");
+    assertThat(stackFrames(later)).isPositive();
   }
 
   @Test

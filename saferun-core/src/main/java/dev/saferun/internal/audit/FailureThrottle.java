@@ -6,15 +6,23 @@ import java.util.concurrent.atomic.AtomicLong;
 /**
  * Decides which of a stream of repeated failures get a log line: the first (with its stack
  * trace), then at most one per interval measured on the injected clock, each saying how many
- * failures were not logged since the line before. A failing audit sink refuses every call; one
+ * failures were not logged since the line before; after a minute without failures, the next
+ * one gets its stack trace again. A failing audit sink refuses every call; one
  * stack trace per refusal would flood the log and slow the calling threads. Thread-safe; the
  * silent path takes no lock.
  */
 public final class FailureThrottle {
-  /** {@link #next()}: the first failure; log it with its stack trace. */
-  public static final long FIRST = -2;
-  /** {@link #next()}: do not log this one (it is counted for the next line). */
-  public static final long SILENT = -1;
+  /** After this long without a logged line, the next failure gets its stack trace again. */
+  static final long QUIET_MILLIS = 60_000L;
+
+  /**
+   * What to log for one failure.
+   *
+   * @param notLogged failures not logged since the previous line
+   * @param stackTrace whether to log this one with its stack trace (the first failure, or the
+   *     first after a quiet minute: perhaps a new outage of another kind)
+   */
+  public record Line(long notLogged, boolean stackTrace) {}
 
   private final Clock clock;
   private final long intervalMillis;
@@ -27,28 +35,22 @@ public final class FailureThrottle {
     this.intervalMillis = intervalMillis;
   }
 
-  /**
-   * Called once per failure: {@link #FIRST}, {@link #SILENT}, or (for a line to log without a
-   * stack trace) how many failures were silent since the previous line.
-   */
-  public long next() {
+  /** Called once per failure: the line to log, or {@code null} to log nothing (counted). */
+  public Line next() {
     long now = clock.wallMillis();
     if (started && quiet(now)) {
       suppressed.incrementAndGet();
-      return SILENT;
+      return null;
     }
     synchronized (this) {
-      if (!started) {
-        started = true;
-        lastLine = now;
-        return FIRST;
-      }
-      if (quiet(now)) {
+      if (started && quiet(now)) {
         suppressed.incrementAndGet();
-        return SILENT;
+        return null;
       }
+      boolean stackTrace = !started || now - lastLine >= QUIET_MILLIS;
+      started = true;
       lastLine = now;
-      return suppressed.getAndSet(0);
+      return new Line(suppressed.getAndSet(0), stackTrace);
     }
   }
 
