@@ -226,6 +226,8 @@ public final class PlotReport {
     row(sb, "one raw EVALSHA (Lettuce sync, one HINCRBY)", raw, rawMean);
     row(sb, "raw EVALSHA of SafeRun's charge script, same 2 counters",
         "RedisBenchmark.rawChargeScript", rawMean);
+    row(sb, "RedisStateStore.charge of those 2 counters, no decision",
+        "RedisBenchmark.storeCharge", rawMean);
 
     sb.append("\n### Audit: hash-chained JSON Lines file sink\n\n");
     sb.append("| what | events/s | mean µs/event | bytes/event |\n|---|---:|---:|---:|\n");

@@ -2,15 +2,21 @@ package dev.saferun.benchmarks;
 
 import dev.saferun.Decision;
 import dev.saferun.ToolCall;
+import dev.saferun.policy.Window;
 import dev.saferun.redis.RedisStateStore;
+import dev.saferun.spi.Charge;
+import dev.saferun.spi.ChargeResult;
+import dev.saferun.spi.CounterKey;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.ScanArgs;
 import io.lettuce.core.ScanIterator;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.sync.RedisCommands;
+import java.math.BigDecimal;
 import java.security.SecureRandom;
 import java.util.HexFormat;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -29,7 +35,8 @@ import org.openjdk.jmh.annotations.Warmup;
  * RedisStateStore} against the smallest possible store operation, one raw {@code EVALSHA} of a
  * one-command script ({@code HINCRBY}) through Lettuce's synchronous API; and, to split the
  * difference, one raw {@code EVALSHA} of the store's own charge script (saferun-redis's
- * {@code common.lua} + {@code charge.lua}) with the arguments the decision sends. Redis is
+ * {@code common.lua} + {@code charge.lua}) with the arguments the decision sends, and
+ * {@link RedisStateStore#charge} of the same two counters without a decision around it. Redis is
  * {@code redis://127.0.0.1:6379} unless {@code -Dsaferun.bench.redis=<uri>}; keys live under a
  * random prefix and are deleted after the trial.
  *
@@ -56,6 +63,13 @@ public class RedisBenchmark {
   private String chargeSha;
   private String[] chargeKeys;
   private long chargeMillis = Support.START_MILLIS;
+  private long storeMillis = Support.START_MILLIS;
+  /** The allowed Stripe call's two charges (daily spend of 1, one call a minute), limits as in the policy. */
+  private final List<Charge> storeCharges = List.of(
+      new Charge(CounterKey.of("store.daily_spend", Window.DAY, "", false), BigDecimal.ONE,
+          BigDecimal.valueOf(1_000_000_000_000L), true),
+      new Charge(CounterKey.of("store.calls_per_minute", Window.MINUTE, "", false),
+          BigDecimal.ONE, BigDecimal.valueOf(60_000_000L), true));
   private final ToolCall allowed = ToolCall.of("create_charge", Support.ALLOWED_CHARGE_JSON);
 
   /** Connects both clients under a fresh key prefix and checks the decision allows. */
@@ -76,6 +90,7 @@ public class RedisBenchmark {
     chargeKeys = new String[] {prefix + "c:create_charge.daily_spend|day|",
         prefix + "c:_global.calls_per_minute|minute|"};
     StripeDecisionBenchmark.check(rawChargeScript() == -1L, "the charge script refused");
+    StripeDecisionBenchmark.check(storeCharge().isCharged(), "the store refused");
     Decision d = gate.decide(allowed);
     StripeDecisionBenchmark.check(d.isAllowed(), "the allowed call is not allowed with Redis: "
         + d.message());
@@ -117,6 +132,16 @@ public class RedisBenchmark {
         Long.toString(day), Long.toString(day), "86401000",
         Long.toString(minute), Long.toString(minute), "62000",
         "1", "1000000", "1000000000000", "2", "1000000", "60000000");
+  }
+
+  /**
+   * The store's charge of the same two counters, called directly: the script plus what
+   * RedisStateStore does around it (arguments, scaling, the receipt), without a decision.
+   */
+  @Benchmark
+  public ChargeResult storeCharge() {
+    storeMillis += 1000L;
+    return store.charge(storeCharges, storeMillis);
   }
 
   /** One raw EVALSHA round trip (one HINCRBY in Lua). */
