@@ -112,7 +112,11 @@ public final class InMemoryStateStore implements StateStore {
 
   /** Hands a sweep to the maintenance executor when one is due and none is pending. */
   private void sweepIfDue(long nowMillis) {
-    if (nowMillis < nextSweepMillis || !grown || !sweepPending.compareAndSet(false, true)) {
+    long next = nextSweepMillis;
+    // Not due yet, unless the clock went back by more than an interval (a corrected wall
+    // clock must not postpone sweeps by the size of the correction).
+    boolean due = nowMillis >= next || nowMillis < next - SWEEP_EVERY_MILLIS;
+    if (!due || !grown || !sweepPending.compareAndSet(false, true)) {
       return;
     }
     grown = false;

@@ -92,6 +92,25 @@ class InMemoryStateStoreTest {
   }
 
   @Test
+  void aWallClockSetBackDoesNotPostponeSweepsByTheCorrection() {
+    List<Runnable> queued = new ArrayList<>();
+    InMemoryStateStore s = new InMemoryStateStore(clock, queued::add);
+    s.charge(List.of(one("a", Window.MINUTE, 5)), clock.wallMillis());
+    clock.advance(Duration.ofSeconds(11));
+    s.charge(List.of(one("b", Window.MINUTE, 5)), clock.wallMillis());
+    assertThat(queued).hasSize(1);
+    queued.get(0).run();
+    clock.advance(Duration.ofHours(-1)); // NTP corrects the wall clock by an hour
+    s.charge(List.of(one("c", Window.MINUTE, 5)), clock.wallMillis());
+    s.charge(List.of(one("d", Window.MINUTE, 5)), clock.wallMillis());
+    assertThat(queued).hasSize(2); // not an hour and ten seconds later
+    queued.get(1).run();
+    clock.advance(Duration.ofSeconds(5)); // then the usual interval again
+    s.charge(List.of(one("e", Window.MINUTE, 5)), clock.wallMillis());
+    assertThat(queued).hasSize(2);
+  }
+
+  @Test
   void aRefusingExecutorKeepsCountersAndChargesStillWork() {
     InMemoryStateStore s = new InMemoryStateStore(clock, r -> {
       throw new java.util.concurrent.RejectedExecutionException("shut down");
