@@ -235,11 +235,15 @@ class RedisClusterTest {
     AtomicInteger failed = new AtomicInteger();
     AtomicBoolean stop = new AtomicBoolean();
     CountDownLatch started = new CountDownLatch(20);
+    // counted down by charges that succeed once the slot has moved
+    java.util.concurrent.atomic.AtomicReference<CountDownLatch> afterMove =
+        new java.util.concurrent.atomic.AtomicReference<>(new CountDownLatch(0));
     Future<?> charging = pool.submit(() -> {
       while (!stop.get()) {
         try {
           if (store.charge(List.of(lte(total, "1", null)), T0).isCharged()) {
             charged.incrementAndGet();
+            afterMove.get().countDown();
           }
         } catch (StateStoreException e) {
           failed.incrementAndGet();
@@ -251,10 +255,9 @@ class RedisClusterTest {
     assertThat(started.await(10, TimeUnit.SECONDS)).isTrue();
     cluster.migrate(slot, 1);
     int atMove = charged.get();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-    while (charged.get() < atMove + 50 && System.nanoTime() < deadline) {
-      Thread.sleep(5);
-    }
+    CountDownLatch fifty = new CountDownLatch(50);
+    afterMove.set(fifty);
+    assertThat(fifty.await(10, TimeUnit.SECONDS)).as("50 charges after the move").isTrue();
     stop.set(true);
     charging.get(10, TimeUnit.SECONDS);
     assertThat(cluster.owner(slot)).isEqualTo(1);

@@ -117,6 +117,9 @@ final class TestRedisCluster implements AutoCloseable {
     awaitClusterOk();
   }
 
+  // The two waits below poll real redis-server processes (start-up, cluster join): real time,
+  // not a FakeClock, is what those processes run on; both are bounded (20 s) and fail loudly.
+
   private void awaitPing(int node) throws InterruptedException {
     long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
     RuntimeException last = null;
