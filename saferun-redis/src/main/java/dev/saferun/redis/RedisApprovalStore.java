@@ -7,7 +7,6 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
-import io.lettuce.core.resource.ClientResources;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -344,65 +343,15 @@ public final class RedisApprovalStore implements ApprovalStore, AutoCloseable {
    * Configures a {@link RedisApprovalStore}. Options are checked when set and named in the
    * error. Not thread-safe; build once and share the store.
    */
-  public static final class Builder {
-    private final RedisConnector.Settings settings = new RedisConnector.Settings();
-    private String keyPrefix = "{saferun}:";
+  public static final class Builder extends RedisOptions<Builder> {
     private Duration retainDecided = Duration.ofDays(1);
 
     private Builder(RedisURI uri) {
-      settings.uri = uri;
+      super(uri);
     }
 
-    /**
-     * Prefix of every key and of the decision channel, one per deployment (default
-     * {@code {saferun}:}); replicas that share approvals use the same prefix.
-     *
-     * @throws IllegalArgumentException in cluster mode ({@link #clusterBuilder}), when the
-     *     prefix has no non-empty {@code {tag}}
-     */
-    public Builder keyPrefix(String prefix) {
-      Objects.requireNonNull(prefix, "prefix");
-      if (prefix.isEmpty()) {
-        throw new IllegalArgumentException("keyPrefix must not be empty");
-      }
-      if (settings.clusterNodes != null) {
-        RedisConnector.requireHashTag(prefix);
-      }
-      this.keyPrefix = prefix;
-      return this;
-    }
-
-    /** How long a command may take before the store gives up (default 250 ms). */
-    public Builder commandTimeout(Duration timeout) {
-      settings.commandTimeout = RedisConnector.positive("commandTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * How long opening a connection and its handshake may take (default 1 s). Only the first
-     * connection is made on a calling thread; reconnections happen in the background while
-     * calls are denied at once.
-     */
-    public Builder connectTimeout(Duration timeout) {
-      settings.connectTimeout = RedisConnector.positive("connectTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * Longest wait between reconnection attempts after Redis went away (default 1 s). Used
-     * only when this store creates its own client resources.
-     */
-    public Builder maxReconnectDelay(Duration delay) {
-      settings.maxReconnectDelay = RedisConnector.positive("maxReconnectDelay", delay);
-      return this;
-    }
-
-    /**
-     * Lettuce client resources to share with other Redis clients of the application; not shut
-     * down when the store closes. Default: the store creates and owns its own.
-     */
-    public Builder clientResources(ClientResources resources) {
-      settings.resources = Objects.requireNonNull(resources, "resources");
+    @Override
+    Builder self() {
       return this;
     }
 

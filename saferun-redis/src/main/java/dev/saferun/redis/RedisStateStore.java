@@ -12,7 +12,6 @@ import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.cluster.api.sync.RedisClusterCommands;
-import io.lettuce.core.resource.ClientResources;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.math.RoundingMode;
@@ -325,84 +324,16 @@ public final class RedisStateStore implements StateStore, AutoCloseable {
    * Configures a {@link RedisStateStore}. Options are checked when set and named in the error.
    * Not thread-safe; build once and share the store.
    */
-  public static final class Builder {
-    private final RedisConnector.Settings settings = new RedisConnector.Settings();
-    private String keyPrefix = "{saferun}:";
+  public static final class Builder extends RedisOptions<Builder> {
     private int fractionDigits = 6;
     private Duration clockSkewAllowance = Duration.ofSeconds(2);
 
     private Builder(RedisURI uri) {
-      settings.uri = uri;
+      super(uri);
     }
 
-    /**
-     * Prefix of every key, one per deployment (default {@code {saferun}:}). Replicas that must
-     * share counters use the same prefix; different deployments on one Redis use different
-     * ones. The braces make it a Redis Cluster hash tag, so a call's counters share one slot
-     * and can be charged by one script.
-     *
-     * @throws IllegalArgumentException in cluster mode ({@link #clusterBuilder}), when the
-     *     prefix has no non-empty {@code {tag}}
-     */
-    public Builder keyPrefix(String prefix) {
-      Objects.requireNonNull(prefix, "prefix");
-      if (prefix.isEmpty()) {
-        throw new IllegalArgumentException("keyPrefix must not be empty");
-      }
-      if (settings.clusterNodes != null) {
-        RedisConnector.requireHashTag(prefix);
-      }
-      this.keyPrefix = prefix;
-      return this;
-    }
-
-    /**
-     * How long a command may take before the store gives up and SafeRun denies the call
-     * (default 250 ms).
-     */
-    public Builder commandTimeout(Duration timeout) {
-      settings.commandTimeout = RedisConnector.positive("commandTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * How long opening a connection and its handshake may take (default 1 s). Only the first
-     * connection is made on a calling thread; reconnections happen in the background while
-     * calls are denied at once.
-     */
-    public Builder connectTimeout(Duration timeout) {
-      settings.connectTimeout = RedisConnector.positive("connectTimeout", timeout);
-      return this;
-    }
-
-    /**
-     * Longest wait between reconnection attempts after Redis went away (default 1 s; attempts
-     * start at 10 ms and double). Used only when this store creates its own client resources.
-     */
-    public Builder maxReconnectDelay(Duration delay) {
-      settings.maxReconnectDelay = RedisConnector.positive("maxReconnectDelay", delay);
-      return this;
-    }
-
-    /**
-     * Most commands waiting for a reply at once (default 10,000); beyond it, calls are denied
-     * at once instead of queueing.
-     */
-    public Builder requestQueueSize(int size) {
-      if (size <= 0) {
-        throw new IllegalArgumentException("requestQueueSize must be positive, got " + size);
-      }
-      settings.requestQueueSize = size;
-      return this;
-    }
-
-    /**
-     * Lettuce client resources (event loops, timers) to share with other Redis clients of the
-     * application; they are not shut down when the store closes. Default: the store creates
-     * and owns its own.
-     */
-    public Builder clientResources(ClientResources resources) {
-      settings.resources = Objects.requireNonNull(resources, "resources");
+    @Override
+    Builder self() {
       return this;
     }
 
