@@ -6,11 +6,9 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.saferun.internal.http.JsonHttp;
 import java.io.IOException;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.LinkedHashSet;
 import java.util.Objects;
 import java.util.Set;
@@ -40,10 +38,7 @@ public final class KillSwitchHttpHandler implements HttpHandler {
    */
   public KillSwitchHttpHandler(KillSwitch killSwitch, String bearerToken) {
     this.killSwitch = Objects.requireNonNull(killSwitch, "killSwitch");
-    if (bearerToken == null || bearerToken.length() < 16) {
-      throw new IllegalArgumentException("the kill switch API token must be at least 16 characters");
-    }
-    this.token = bearerToken.getBytes(StandardCharsets.UTF_8);
+    this.token = JsonHttp.bearerToken(bearerToken, "kill switch");
   }
 
   /** Starts a server with this handler at {@code /kill-switch}. */
@@ -58,47 +53,29 @@ public final class KillSwitchHttpHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange ex) throws IOException {
     try (ex) {
-      String auth = ex.getRequestHeaders().getFirst("Authorization");
-      if (auth == null || !auth.startsWith("Bearer ") || !MessageDigest.isEqual(
-          auth.substring(7).trim().getBytes(StandardCharsets.UTF_8), token)) {
-        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-        send(ex, 401, error("missing or wrong bearer token"));
+      if (!JsonHttp.authorized(ex, token)) {
         return;
       }
       String path = ex.getRequestURI().getPath().replaceAll("/+$", "");
       String method = ex.getRequestMethod();
       try {
         if (path.equals("/kill-switch") && method.equals("GET")) {
-          send(ex, 200, state(killSwitch.state()));
+          JsonHttp.send(ex, 200, state(killSwitch.state()));
         } else if (path.equals("/kill-switch/engage") && method.equals("POST")) {
-          JsonNode body = body(ex);
+          JsonNode body = JsonHttp.objectBody(ex);
           killSwitch.engage(strings(body.get("tools")), strings(body.get("agents")),
               body.path("reason").asText(""), by(body));
-          send(ex, 200, state(killSwitch.state()));
+          JsonHttp.send(ex, 200, state(killSwitch.state()));
         } else if (path.equals("/kill-switch/release") && method.equals("POST")) {
-          killSwitch.release(by(body(ex)));
-          send(ex, 200, state(killSwitch.state()));
+          killSwitch.release(by(JsonHttp.objectBody(ex)));
+          JsonHttp.send(ex, 200, state(killSwitch.state()));
         } else {
-          send(ex, 404, error("no such endpoint: " + method + " " + path));
+          JsonHttp.send(ex, 404, JsonHttp.error("no such endpoint: " + method + " " + path));
         }
       } catch (IllegalArgumentException e) {
-        send(ex, 400, error(e.getMessage()));
+        JsonHttp.send(ex, 400, JsonHttp.error(e.getMessage()));
       }
     }
-  }
-
-  private static JsonNode body(HttpExchange ex) throws IOException {
-    byte[] raw = ex.getRequestBody().readNBytes(64 * 1024);
-    JsonNode n;
-    try {
-      n = raw.length == 0 ? JSON.createObjectNode() : JSON.readTree(raw);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("body must be a JSON object");
-    }
-    if (n == null || !n.isObject()) {
-      throw new IllegalArgumentException("body must be a JSON object");
-    }
-    return n;
   }
 
   private static String by(JsonNode body) {
@@ -128,16 +105,4 @@ public final class KillSwitchHttpHandler implements HttpHandler {
     return n.toString();
   }
 
-  private static String error(String message) {
-    return JSON.createObjectNode().put("error", message).toString();
-  }
-
-  private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] b = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(b);
-    }
-  }
 }

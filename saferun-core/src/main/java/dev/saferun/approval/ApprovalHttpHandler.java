@@ -5,12 +5,9 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpHandler;
 import com.sun.net.httpserver.HttpServer;
+import dev.saferun.internal.http.JsonHttp;
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.net.InetSocketAddress;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
 import java.util.Objects;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -35,7 +32,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class ApprovalHttpHandler implements HttpHandler {
   private static final Logger LOG = LoggerFactory.getLogger(ApprovalHttpHandler.class);
-  private static final int MAX_BODY = 256 * 1024;
 
   private final Approvals approvals;
   private final byte[] token;
@@ -46,10 +42,7 @@ public final class ApprovalHttpHandler implements HttpHandler {
    */
   public ApprovalHttpHandler(Approvals approvals, String bearerToken) {
     this.approvals = Objects.requireNonNull(approvals, "approvals");
-    if (bearerToken == null || bearerToken.length() < 16) {
-      throw new IllegalArgumentException("the approval API token must be at least 16 characters");
-    }
-    this.token = bearerToken.getBytes(StandardCharsets.UTF_8);
+    this.token = JsonHttp.bearerToken(bearerToken, "approval");
   }
 
   /**
@@ -67,9 +60,7 @@ public final class ApprovalHttpHandler implements HttpHandler {
   @Override
   public void handle(HttpExchange ex) throws IOException {
     try (ex) {
-      if (!authorized(ex.getRequestHeaders().getFirst("Authorization"))) {
-        ex.getResponseHeaders().set("WWW-Authenticate", "Bearer");
-        send(ex, 401, error("missing or wrong bearer token"));
+      if (!JsonHttp.authorized(ex, token)) {
         return;
       }
       String path = ex.getRequestURI().getPath();
@@ -82,14 +73,14 @@ public final class ApprovalHttpHandler implements HttpHandler {
           for (ApprovalRecord r : approvals.pending()) {
             list.add(Notifications.record(r));
           }
-          send(ex, 200, list.toString());
+          JsonHttp.send(ex, 200, list.toString());
         } else if (parts.length == 3 && method.equals("GET")) {
-          send(ex, 200, Notifications.record(approvals.get(parts[2])).toString());
+          JsonHttp.send(ex, 200, Notifications.record(approvals.get(parts[2])).toString());
         } else if (parts.length == 4 && method.equals("POST")
             && (parts[3].equals("approve") || parts[3].equals("deny"))) {
           decide(ex, parts[2], parts[3].equals("approve"));
         } else {
-          send(ex, 404, error("no such endpoint: " + method + " " + path));
+          JsonHttp.send(ex, 404, JsonHttp.error("no such endpoint: " + method + " " + path));
         }
       } catch (ApprovalException e) {
         int status = switch (e.reason()) {
@@ -98,28 +89,19 @@ public final class ApprovalHttpHandler implements HttpHandler {
           case EXPIRED -> 410;
           case INVALID_ARGUMENTS -> 400;
         };
-        send(ex, status, error(e.getMessage()));
+        JsonHttp.send(ex, status, JsonHttp.error(e.getMessage()));
       } catch (IllegalArgumentException e) {
-        send(ex, 400, error(e.getMessage()));
+        JsonHttp.send(ex, 400, JsonHttp.error(e.getMessage()));
       } catch (RuntimeException e) {
         LOG.error("Approval API failed on {} {}", method, path, e);
-        send(ex, 500, error("internal error: " + e.getClass().getSimpleName()));
+        JsonHttp.send(ex, 500,
+            JsonHttp.error("internal error: " + e.getClass().getSimpleName()));
       }
     }
   }
 
   private void decide(HttpExchange ex, String id, boolean approve) throws IOException {
-    JsonNode body;
-    byte[] raw = readBody(ex.getRequestBody());
-    try {
-      body = raw.length == 0 ? Notifications.JSON.createObjectNode()
-          : Notifications.JSON.readTree(raw);
-    } catch (IOException e) {
-      throw new IllegalArgumentException("body must be a JSON object");
-    }
-    if (body == null || !body.isObject()) {
-      throw new IllegalArgumentException("body must be a JSON object");
-    }
+    JsonNode body = JsonHttp.objectBody(ex);
     String by = body.path("by").asText("");
     if (by.isBlank()) {
       throw new IllegalArgumentException("body needs \"by\": the approver's identity");
@@ -138,35 +120,7 @@ public final class ApprovalHttpHandler implements HttpHandler {
     } else {
       r = approvals.deny(id, by, body.path("reason").asText(null));
     }
-    send(ex, 200, Notifications.record(r).toString());
+    JsonHttp.send(ex, 200, Notifications.record(r).toString());
   }
 
-  private boolean authorized(String header) {
-    if (header == null || !header.startsWith("Bearer ")) {
-      return false;
-    }
-    byte[] given = header.substring(7).trim().getBytes(StandardCharsets.UTF_8);
-    return MessageDigest.isEqual(given, token);
-  }
-
-  private static byte[] readBody(InputStream in) throws IOException {
-    byte[] b = in.readNBytes(MAX_BODY + 1);
-    if (b.length > MAX_BODY) {
-      throw new IllegalArgumentException("body larger than " + MAX_BODY + " bytes");
-    }
-    return b;
-  }
-
-  private static String error(String message) {
-    return Notifications.JSON.createObjectNode().put("error", message).toString();
-  }
-
-  private static void send(HttpExchange ex, int status, String json) throws IOException {
-    byte[] b = json.getBytes(StandardCharsets.UTF_8);
-    ex.getResponseHeaders().set("Content-Type", "application/json");
-    ex.sendResponseHeaders(status, b.length);
-    try (OutputStream out = ex.getResponseBody()) {
-      out.write(b);
-    }
-  }
 }

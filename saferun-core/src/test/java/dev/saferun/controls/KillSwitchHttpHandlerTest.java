@@ -53,6 +53,14 @@ class KillSwitchHttpHandlerTest {
           .POST(HttpRequest.BodyPublishers.ofString("{}")).build(),
           HttpResponse.BodyHandlers.ofString());
       assertThat(noBy.statusCode()).isEqualTo(400);
+      // an oversized body is refused whole, with the reason (not truncated and misread)
+      HttpResponse<String> huge = http.send(HttpRequest.newBuilder(URI.create(base + "/engage"))
+          .header("Authorization", "Bearer " + TOKEN)
+          .POST(HttpRequest.BodyPublishers.ofString("{\"by\":\"oncall\",\"reason\":\""
+              + "x".repeat(300 * 1024) + "\"}")).build(),
+          HttpResponse.BodyHandlers.ofString());
+      assertThat(huge.statusCode()).isEqualTo(400);
+      assertThat(huge.body()).contains("body larger than 262144 bytes");
       HttpResponse<String> release = http.send(HttpRequest.newBuilder(URI.create(base + "/release"))
           .header("Authorization", "Bearer " + TOKEN)
           .POST(HttpRequest.BodyPublishers.ofString("{\"by\":\"oncall\"}")).build(),
